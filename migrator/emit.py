@@ -1,0 +1,389 @@
+"""Rewrite the text of a config so it means what the plan says, touching only what must change.
+
+The conventions (where moved keys land, which header a block keeps, what happens to comments)
+are documented in docs/emitting.md; this module implements them statement by statement.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from migrator import source, transforms
+from migrator.engine import Mapper, Plan, Target, leaves
+from migrator.report import Change, dotted
+from migrator.rules import PLUGIN_LISTS, Rule
+from migrator.source import Document, Statement
+
+
+@dataclass
+class Block:
+    header: Statement | None                 # None: the root table
+    kvs: list[Statement] = field(default_factory=list)
+    final: tuple | None = ()                 # the header path it ends with; None: header removed
+    appended: list[str] = field(default_factory=list)
+    created: list["Block"] = field(default_factory=list)
+    new_header: tuple | None = None          # for blocks the emitter creates
+
+    @property
+    def path(self) -> tuple:
+        return self.header.path if self.header else ()
+
+
+def render_value(value: Any) -> str:
+    import tomlkit
+    item = tomlkit.item(value)
+    if isinstance(value, list):
+        item.multiline(False)
+    return item.as_string()
+
+
+class Emitter:
+    def __init__(self, doc: Document, plan: Plan, tree: dict, version: int | None) -> None:
+        self.version = version
+        self.doc = doc
+        self.text = doc.text
+        self.plan = plan
+        self.mapper: Mapper = plan.mapper
+        self.tree = tree
+        self.nl = doc.newline
+        self.changes: list[Change] = []
+        self.blocks: list[Block] = []
+        self.owners: dict[tuple, Block] = {}
+
+    # -- decisions ---------------------------------------------------------------------------
+    def _blocks(self) -> None:
+        root = Block(None)
+        self.blocks.append(root)
+        for st in self.doc.statements:
+            if st.kind == "keyvalue":
+                self.blocks[-1].kvs.append(st)
+            else:
+                self.blocks.append(Block(st))
+
+    def _is_uniform(self, st: Statement) -> bool:
+        """An inline table moves as one piece when every key inside follows it unchanged."""
+        t = self.mapper.targets(st.path)
+        if st.value_kind != "inline":
+            return True
+        value = _get(self.tree, st.path)
+        if not isinstance(value, dict):
+            return True
+        for path, _ in leaves(value, st.path):
+            ts = self.mapper.targets(path)
+            if len(ts) != 1 or ts[0].converts or t[0].path is None or ts[0].path is None:
+                if ts[0].path is None and t[0].path is None and len(ts) == 1:
+                    continue
+                return False
+            if ts[0].path != t[0].path + path[len(st.path):]:
+                return False
+        return len(t) == 1
+
+    def _decide(self) -> None:
+        for b in self.blocks:
+            if b.header is None:
+                b.final = ()
+                continue
+            own = self.mapper.target(b.header.path).path
+            if b.header.kind == "array_table":
+                b.final = own
+                continue
+            live = [self.mapper.target(st.path).path for st in b.kvs
+                    if self._is_uniform(st) and self.mapper.target(st.path).path is not None]
+            if not live:
+                b.final = None if b.kvs else own
+                continue
+            candidates = ([own] if own is not None else []) + [t[:-1] for t in live]
+            score = Counter()
+            for c in dict.fromkeys(candidates):
+                score[c] = sum(1 for t in live if len(t) > len(c) and t[:len(c)] == c)
+            b.final = max(dict.fromkeys(candidates), key=lambda c: score[c])
+        for b in self.blocks:
+            if b.final is not None and b.header is not None and b.final == b.header.path \
+                    and b.header.kind == "table":
+                self.owners.setdefault(b.final, b)
+        self.owners.setdefault((), self.blocks[0])
+        for b in self.blocks:
+            if b.header is None or b.header.kind != "table" or b.final is None:
+                continue
+            if self.owners.setdefault(b.final, b) is not b:
+                b.final = None  # dissolved: its keys join the block that has this header
+
+    # -- output ------------------------------------------------------------------------------
+    def run(self) -> str:
+        self._blocks()
+        self._decide()
+        placed: dict[int, tuple[str, str]] = {}     # id(stmt) -> ("stay"|"moved"|"drop", text)
+        for b in self.blocks:
+            for st in b.kvs:
+                placed[id(st)] = self._place(b, st)
+        out: list[str] = []
+        pos = 0
+        for b in self.blocks:
+            if b.header is not None:
+                out.append(self.text[pos:b.header.leading])
+                out.append(self._header_text(b))
+                pos = b.header.end
+            for st in b.kvs:
+                out.append(self.text[pos:st.leading])
+                kind, txt = placed[id(st)]
+                out.append(txt)
+                pos = st.end
+            out.extend(self._ensure_nl(u) for u in b.appended)
+            for nb in b.created:
+                out.append(self._new_block_text(b, nb))
+        out.append(self.text[pos:])
+        result = self._version_header("".join(out))
+        if not self.text.endswith("\n") and result.endswith(self.nl) and self.text:
+            result = result[: -len(self.nl)]
+        return result
+
+    def _version_header(self, text: str) -> str:
+        """Insert `version = N` when the file has none (an existing one was edited in place)."""
+        if self.version is None or any(st.path == ("version",) for st in self.doc.statements):
+            return text
+        self._change("header", None, ("version",), ("version",), 1)
+        nl = self.nl
+        line = f"version = {self.version}{nl}"
+        first = self.doc.statements[0] if self.doc.statements else None
+        if first is not None and first.kind != "keyvalue":
+            line += nl
+        banner = _banner_end(text)
+        return text[:banner] + line + text[banner:]
+
+    def _ensure_nl(self, unit: str) -> str:
+        return unit if unit.endswith("\n") else unit + self.nl
+
+    def _indent(self, st: Statement) -> str:
+        line = self.text[st.start:st.key_start]
+        return line[: len(line) - len(line.lstrip(" \t"))]
+
+    def _header_text(self, b: Block) -> str:
+        st = b.header
+        assert st is not None
+        if b.final is None:
+            return self._comments_only(st)
+        if b.final == st.path:
+            return self.text[st.leading:st.end]
+        quote = "'" if any(p.quote == "'" for p in st.parts) else '"'
+        new_key = source.render_key(b.final, quote)
+        target = self.mapper.target(st.path)
+        rule = target.rule if target.path == b.final else self._rule_into(b)
+        kind = "renamed" if rule is not None and rule.kind == "plugin" else "moved"
+        self._change(kind, rule, st.path, b.final, st.line)
+        return self.text[st.leading:st.parts[0].start] + new_key + \
+            self.text[st.parts[-1].end:st.end]
+
+    def _rule_into(self, b: Block) -> Rule | None:
+        for st in b.kvs:
+            t = self.mapper.target(st.path)
+            if t.path is not None and b.final is not None and t.path[:len(b.final)] == b.final:
+                return t.rule
+        return None
+
+    def _comments_only(self, st: Statement) -> str:
+        keep = self.text[st.leading:st.start]
+        if st.comment_start is not None:
+            end = self.text.find("\n", st.comment_start)
+            end = len(self.text) if end < 0 else end
+            comment = self.text[st.comment_start:end].rstrip("\r")
+            keep += self._indent(st) + comment + self.nl
+        return keep
+
+    def _place(self, b: Block, st: Statement) -> tuple[str, str]:
+        targets = self.mapper.targets(st.path)
+        primary = targets[0]
+        if st.path == ("version",) and self.version is not None:
+            if self.text[st.value_start:st.value_end] != str(self.version):
+                self._change("header", None, st.path, st.path, st.line)
+            return "stay", self._unit(st, st.key, str(self.version))
+        if not self._is_uniform(st):
+            self._explode(b, st)
+            return "moved", self._comments_only(st)
+        for copy in targets[1:]:
+            if copy.path is not None:
+                self._copy(b, st, copy)
+        if primary.path is None:
+            return "drop", self._comments_only(st)
+        new_value = self._value_text(st, primary)
+        if new_value is None:  # converted to nothing (e.g. a false flag)
+            return "drop", self._comments_only(st)
+        final = b.final
+        stays = final is not None and len(primary.path) > len(final) and \
+            primary.path[:len(final)] == final
+        if stays:
+            rel = primary.path[len(final):]
+            unit = self._unit(st, rel, new_value)
+            implied = b.header is not None and final != b.header.path and \
+                rel == st.path[len(b.header.path):]
+            if primary.path != st.path and not implied:
+                kind = "converted" if primary.converts else (
+                    "renamed" if primary.path[:-1] == st.path[:-1] else "moved")
+                self._change(kind, primary.rule, st.path, primary.path, st.line)
+            elif primary.converts:
+                self._change("converted", primary.converts[-1], st.path, primary.path, st.line)
+            return "stay", unit
+        dest = self._dest(b, primary.path[:-1])
+        rel = primary.path[len(dest.final if dest.final is not None else dest.new_header):]
+        dest.appended.append(self._unit(st, rel, new_value))
+        if primary.path != st.path:
+            self._change("converted" if primary.converts else "moved", primary.rule, st.path,
+                         primary.path, st.line)
+        return "moved", ""
+
+    def _dest(self, b: Block, table: tuple) -> Block:
+        """The block a displaced key joins: the table's owner, or a new header after b."""
+        owner = self.owners.get(table)
+        if owner is None:
+            owner = self.owners[table] = Block(None, final=table, new_header=table)
+            b.created.append(owner)
+        return owner
+
+    def _new_block_text(self, anchor: Block, nb: Block) -> str:
+        ref = anchor.header
+        indent = self._indent(ref) if ref is not None else ""
+        blank = ""
+        if ref is not None:
+            before = self.text[:ref.leading]
+            if before.endswith("\n\n") or before.endswith("\r\n\r\n"):
+                blank = self.nl
+        quote = "'" if ref is not None and any(p.quote == "'" for p in ref.parts) else '"'
+        assert nb.final is not None
+        head = f"{blank}{indent}[{source.render_key(nb.final, quote)}]{self.nl}"
+        return head + "".join(self._ensure_nl(u) for u in nb.appended)
+
+    def _unit(self, st: Statement, rel: tuple, value_text: str | None) -> str:
+        t = self.text
+        unit_start = st.leading
+        pieces = [t[unit_start:st.key_start]]
+        if rel == st.key:
+            pieces.append(t[st.key_start:st.key_end])
+        else:
+            quote = "'" if any(p.quote == "'" for p in st.parts) else '"'
+            pieces.append(source.render_key(rel, quote))
+        if value_text is None or value_text == t[st.value_start:st.value_end]:
+            pieces.append(t[st.key_end:st.end])
+        else:
+            pieces.append(t[st.key_end:st.value_start] + value_text + t[st.value_end:st.end])
+        return "".join(pieces)
+
+    def _value_text(self, st: Statement, target: Target) -> str | None:
+        original = self.text[st.value_start:st.value_end]
+        value = self.plan.values.get((st.path, target.path))
+        if len(st.path) == 1 and st.path[0] in PLUGIN_LISTS and st.value_kind == "array":
+            return self._entries_text(st)
+        if not target.converts:
+            return original
+        if value is None:
+            return None
+        placed = self.plan.placed.get(target.path)
+        if placed is not None and placed.source != st.path:
+            # merged into a list another statement writes: that statement carries the value
+            return None
+        if placed is not None and placed.value != value:
+            value = placed.value
+        name, args = target.converts[-1].transform or ("", ())
+        literal = transforms.TRANSFORMS[name].literal(original, *args)
+        return literal if literal is not None and not target.converts[-1].reverse \
+            else render_value(value)
+
+    def _entries_text(self, st: Statement) -> str:
+        t = self.text
+        out, pos = [], st.value_start
+        for (a, b_) in st.elements:
+            out.append(t[pos:a])
+            raw = t[a:b_]
+            try:
+                import tomllib
+                name = tomllib.loads("v = " + raw)["v"]
+            except Exception:  # noqa: BLE001 - not a string entry: leave it alone
+                name = None
+            if isinstance(name, str):
+                new, rules = self.mapper.entry(name)
+                if new != [name]:
+                    quote = raw[0] if raw[0] in "\"'" else '"'
+                    out.append(", ".join(_quote(n, quote) for n in new))
+                    self._change("renamed", rules[-1] if rules else None,
+                                 (st.path[0], name), (st.path[0], *new), st.line)
+                else:
+                    out.append(raw)
+            else:
+                out.append(raw)
+            pos = b_
+        out.append(t[pos:st.value_end])
+        return "".join(out)
+
+    def _copy(self, b: Block, st: Statement, copy: Target) -> None:
+        assert copy.path is not None
+        dest = self._dest(b, copy.path[:-1])
+        base = dest.final if dest.final is not None else dest.new_header
+        rel = copy.path[len(base):]
+        value = self.text[st.value_start:st.value_end]
+        self_indent = self._indent(st)
+        dest.appended.append(f"{self_indent}{source.render_key(rel)} = {value}{self.nl}")
+        self._change("copied", copy.rule, st.path, copy.path, st.line)
+
+    def _explode(self, b: Block, st: Statement) -> None:
+        value = _get(self.tree, st.path)
+        for path, leaf in leaves(value, st.path):
+            for i, t in enumerate(self.mapper.targets(path)):
+                if t.path is None:
+                    continue
+                new = self.plan.values.get((path, t.path), leaf)
+                if isinstance(new, transforms.Drop):
+                    continue
+                dest = self._dest(b, t.path[:-1])
+                base = dest.final if dest.final is not None else dest.new_header
+                rel = t.path[len(base):]
+                dest.appended.append(
+                    f"{self._indent(st)}{source.render_key(rel)} = {render_value(new)}{self.nl}")
+                self._change("copied" if i else "moved", t.rule, path, t.path, st.line)
+
+    def _change(self, kind: str, rule: Rule | None, src: tuple, dst: tuple | None,
+                line: int) -> None:
+        self.changes.append(Change(
+            kind=kind, rule=rule.id if rule else kind,  # type: ignore[arg-type]
+            reason=_reason(kind, rule), from_path=dotted(src), from_line=line,
+            to_path=dotted(dst) if dst is not None else None,
+            release=rule.release if rule else None, source=rule.source if rule else None,
+            differs=rule.differs if rule else None))
+
+
+def _banner_end(text: str) -> int:
+    """End of a leading comment block that a blank line separates from the rest, else 0."""
+    pos, seen_comment = 0, False
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            seen_comment = True
+        elif not stripped and seen_comment:
+            return pos + len(line)
+        else:
+            return 0
+        pos += len(line)
+    return 0
+
+
+def _reason(kind: str, rule: Rule | None) -> str:
+    if kind == "header":
+        return "version header set to the target version"
+    if rule is None:
+        return kind
+    if rule.kind == "plugin":
+        return "plugin table key is the plugin's full URI from config version 2 on"
+    if kind == "copied":
+        return "containerd 2.x reads this setting here as well"
+    return f"containerd {rule.release} reads it here" if rule.release else kind
+
+
+def _quote(name: str, quote: str) -> str:
+    if quote == "'" and "'" not in name:
+        return f"'{name}'"
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _get(tree: dict, path: tuple) -> Any:
+    cur: Any = tree
+    for k in path:
+        cur = cur[k]
+    return cur

@@ -1,0 +1,248 @@
+"""Apply a chain of rule sets to a config: where every key path goes, and the tree that results.
+
+The engine works on paths only; it knows nothing of text. `Mapper.target(path)` answers for any
+path (a leaf, a table header, a key written with an inline table), so the emitter and the
+accounting ask the same question and get the same answer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from migrator import transforms
+from migrator.report import Finding, dotted, redact
+from migrator.rules import PLUGIN_LISTS, Rule, RuleSet
+
+
+@dataclass(frozen=True)
+class Target:
+    path: tuple | None                      # None: dropped
+    rules: tuple[Rule, ...] = ()            # the rules that moved it, one per step at most
+    converts: tuple[Rule, ...] = ()         # convert rules whose transform applies to the value
+    copy: bool = False
+    drop_reason: str | None = None
+
+    @property
+    def rule(self) -> Rule | None:
+        return self.rules[-1] if self.rules else None
+
+    def rank(self) -> tuple:
+        return max((r.rank() for r in self.rules), default=(-1, ()))
+
+
+def _best(rules: tuple[Rule, ...], path: tuple, kinds: set[str]) -> tuple[Rule, list[str]] | None:
+    best: tuple[Rule, list[str]] | None = None
+    for rule in rules:
+        if rule.kind not in kinds:
+            continue
+        caps = rule.src.match(path)
+        if caps is None:
+            continue
+        if best is None or rule.rank() > best[0].rank():
+            best = (rule, caps)
+    return best
+
+
+_MOVES = {"move", "keep", "convert", "drop", "plugin"}
+
+
+class Mapper:
+    def __init__(self, chain: list[RuleSet]) -> None:
+        self.chain = chain
+        self._cache: dict[tuple, list[Target]] = {}
+
+    def targets(self, path: tuple) -> list[Target]:
+        """Primary target first, then copies."""
+        hit = self._cache.get(path)
+        if hit is None:
+            hit = self._cache[path] = self._map(path)
+        return hit
+
+    def target(self, path: tuple) -> Target:
+        return self.targets(path)[0]
+
+    def _map(self, path: tuple) -> list[Target]:
+        current = [Target(path)]
+        for step in self.chain:
+            nxt: list[Target] = []
+            for t in current:
+                if t.path is None:
+                    nxt.append(t)
+                    continue
+                nxt.append(self._step(step, t))
+                for rule in step.rules:
+                    if rule.kind == "copy" and rule.dst is not None:
+                        caps = rule.src.match(t.path)
+                        if caps is not None:
+                            new = rule.dst.fill(caps) + t.path[len(rule.src.segments):]
+                            nxt.append(Target(new, t.rules + (rule,), t.converts, copy=True))
+            current = nxt
+        return current
+
+    @staticmethod
+    def _step(step: RuleSet, t: Target) -> Target:
+        assert t.path is not None
+        found = _best(step.rules, t.path, _MOVES)
+        if found is None:
+            return t
+        rule, caps = found
+        if rule.kind == "drop":
+            return Target(None, t.rules + (rule,), t.converts, t.copy, rule.reason)
+        assert rule.dst is not None
+        new = rule.dst.fill(caps) + t.path[len(rule.src.segments):]
+        exact = len(t.path) == len(rule.src.segments)
+        converts = t.converts + ((rule,) if rule.kind == "convert" and exact else ())
+        if rule.kind == "keep" or (new == t.path and not converts):
+            return Target(new, t.rules, converts, t.copy)
+        return Target(new, t.rules + (rule,), converts, t.copy)
+
+    def entry(self, name: str) -> tuple[list[str], list[Rule]]:
+        """New names of a disabled_plugins / required_plugins entry."""
+        names, used = [name], []
+        for step in self.chain:
+            out: list[str] = []
+            for n in names:
+                found = _best(step.rules, (n,), {"entry"})
+                if found is not None:
+                    out.extend(found[0].entries)
+                    used.append(found[0])
+                    continue
+                found = _best(step.rules, ("plugins", n), {"plugin"})
+                if found is not None and found[0].dst is not None:
+                    new = found[0].dst.fill(found[1])[1]
+                    if new != n:
+                        used.append(found[0])
+                    out.append(new)
+                    continue
+                out.append(n)
+            names = out
+        return names, used
+
+
+def leaves(tree: dict, prefix: tuple = ()) -> list[tuple[tuple, Any]]:
+    """Every value that is not a table, plus empty tables (they are settings too)."""
+    out: list[tuple[tuple, Any]] = []
+    for k, v in tree.items():
+        path = prefix + (k,)
+        if isinstance(v, dict) and v:
+            out.extend(leaves(v, path))
+        else:
+            out.append((path, v))
+    return out
+
+
+@dataclass
+class Placed:
+    value: Any
+    rank: tuple
+    source: tuple
+    merge: bool = False
+
+
+@dataclass
+class Dropped:
+    path: tuple
+    value: Any
+    rule: Rule | None
+    reason: str
+
+
+@dataclass
+class Plan:
+    mapper: Mapper
+    expected: dict
+    placed: dict[tuple, Placed]
+    dropped: list[Dropped] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    values: dict[tuple, Any] = field(default_factory=dict)   # new value per (source, target)
+
+
+def convert(target: Target, value: Any) -> Any:
+    for rule in target.converts:
+        assert rule.transform is not None
+        name, args = rule.transform
+        value = transforms.apply(name, args, value, reverse=rule.reverse)
+        if isinstance(value, transforms.Drop):
+            return value
+    return value
+
+
+def plan(tree: dict, chain: list[RuleSet]) -> Plan:
+    mapper = Mapper(chain)
+    placed: dict[tuple, Placed] = {}
+    result = Plan(mapper, {}, placed)
+    for path, value in leaves(tree):
+        if len(path) == 1 and path[0] in PLUGIN_LISTS and isinstance(value, list):
+            value = _map_entries(mapper, value)
+        for t in mapper.targets(path):
+            if t.path is None:
+                result.dropped.append(Dropped(path, value, t.rule, t.drop_reason or "removed"))
+                continue
+            new = convert(t, value)
+            if isinstance(new, transforms.Drop):
+                result.dropped.append(Dropped(path, value, t.converts[-1], new.reason))
+                continue
+            result.values[(path, t.path)] = new
+            merge = any(transforms.TRANSFORMS[r.transform[0]].merge_lists
+                        for r in t.converts if r.transform)
+            _place(result, Placed(new, t.rank(), path, merge), t.path)
+        _checks(result, chain, path, value)
+    for path, p in placed.items():
+        _set(result.expected, path, p.value)
+    return result
+
+
+def _map_entries(mapper: Mapper, value: list) -> list:
+    out: list = []
+    for item in value:
+        out.extend(mapper.entry(item)[0] if isinstance(item, str) else [item])
+    return out
+
+
+def _place(result: Plan, new: Placed, path: tuple) -> None:
+    old = result.placed.get(path)
+    if old is None:
+        result.placed[path] = new
+        return
+    if (new.merge or old.merge) and isinstance(old.value, list) and isinstance(new.value, list):
+        merged = old.value + [v for v in new.value if v not in old.value]
+        result.placed[path] = Placed(merged, max(old.rank, new.rank), old.source, True)
+        return
+    win, lose = (new, old) if new.rank > old.rank else (old, new)
+    result.placed[path] = win
+    result.dropped.append(Dropped(
+        lose.source, lose.value, None,
+        f"{dotted(win.source)} sets {dotted(path)} too and is the one containerd of the "
+        "source version read"))
+
+
+def _checks(result: Plan, chain: list[RuleSet], path: tuple, value: Any) -> None:
+    current: tuple | None = path
+    for step in chain:
+        if current is None:
+            return
+        for rule in step.rules:
+            if rule.kind == "check" and rule.src.match(current) is not None and \
+                    len(current) == len(rule.src.segments) and \
+                    (rule.value is None or rule.value == value):
+                msg = rule.reason or ""
+                if rule.use:
+                    msg += f" (use {rule.use})"
+                result.findings.append(Finding("warning", rule.id, msg, dotted(path)))
+        current = Mapper([step]).target(current).path
+
+
+def _set(tree: dict, path: tuple, value: Any) -> None:
+    cur = tree
+    for k in path[:-1]:
+        nxt = cur.setdefault(k, {})
+        if not isinstance(nxt, dict):
+            raise ValueError(f"{dotted(path)} would be a table inside a value")
+        cur = nxt
+    if isinstance(value, dict) and not value and isinstance(cur.get(path[-1]), dict):
+        return
+    cur[path[-1]] = value
+
+
+def describe_value(path: tuple, value: Any) -> str:
+    return repr(redact(path, value))

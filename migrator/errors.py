@@ -1,0 +1,32 @@
+"""Errors that reach the user as one line: `file:line:col: message`."""
+from __future__ import annotations
+
+
+class ConfigError(Exception):
+    """Bad input: the CLI prints it as one line and exits 2; nothing is written."""
+
+    def __init__(self, message: str, *, file: str = "<string>", line: int | None = None,
+                 col: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.col = col
+
+    def with_file(self, file: str) -> "ConfigError":
+        self.file = file
+        return self
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}:{self.col or 1}"
+        return f"{where}: {self.message}"
+
+
+class LossError(ConfigError):
+    """The target version cannot express some settings (exit 3 unless loss is allowed)."""
+
+    def __init__(self, message: str, losses: list, **kw) -> None:
+        super().__init__(message, **kw)
+        self.losses = losses

@@ -1,0 +1,97 @@
+"""load -> plan (rules) -> emit -> verify -> validate -> report."""
+from __future__ import annotations
+
+import tomllib
+
+from migrator import engine, load, rules
+from migrator.emit import Emitter
+from migrator.errors import ConfigError
+from migrator.report import Change, Finding, MigrationResult, dotted
+
+
+class InternalError(RuntimeError):
+    """The emitted text does not mean what the rules computed: a bug, never written out."""
+
+
+def supported_versions() -> tuple[int, ...]:
+    return rules.known_versions()
+
+
+def migrate(text: str | bytes, to: int, *, file: str = "<string>") -> MigrationResult:
+    known = supported_versions()
+    if to not in known:
+        raise ConfigError(f"unsupported target version {to} (this tool knows "
+                          f"{', '.join(map(str, known))})", file=file)
+    loaded = load.load(text, file, known)
+    result = MigrationResult(text=loaded.text, source_version=loaded.version,
+                             target_version=to, input_text=_as_text(text), file=file)
+    if loaded.had_bom:
+        result.changes.append(Change(
+            "encoding", "utf8-bom", "UTF-8 byte-order mark removed: containerd 2.x refuses a "
+            "file that starts with one", from_line=1, release="2.0"))
+    chain = rules.chain(loaded.version, to)
+    if not chain:
+        return result
+    plan = engine.plan(loaded.tree, chain)
+    version = to if (to >= 2 or "version" in loaded.tree) else None
+    emitter = Emitter(loaded.doc, plan, loaded.tree, version)
+    result.text = emitter.run()
+    expected = dict(plan.expected)
+    if version is not None:
+        expected["version"] = version
+    _verify(result.text, expected, file)
+    result.changes.extend(emitter.changes)
+    result.changes.extend(_drops(plan, loaded))
+    result.findings.extend(plan.findings)
+    result.findings.extend(_rule_warnings(emitter.changes, chain))
+    return result
+
+
+def _as_text(text: str | bytes) -> str:
+    if isinstance(text, bytes):
+        return text.decode("utf-8", errors="replace")
+    return text
+
+
+def _verify(text: str, expected: dict, file: str) -> None:
+    try:
+        got = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InternalError(f"{file}: emitted TOML does not parse ({exc}); nothing written")
+    if got != expected:
+        from deepdiff import DeepDiff
+        diff = DeepDiff(expected, got, verbose_level=1)
+        raise InternalError(f"{file}: emitted TOML differs from the plan: {diff}")
+
+
+def _drops(plan: engine.Plan, loaded: load.Loaded) -> list[Change]:
+    out: list[Change] = []
+    seen: set[tuple] = set()
+    for d in plan.dropped:
+        rule = d.rule
+        prefix = d.path[:len(rule.src.segments)] if rule is not None and rule.kind == "drop" \
+            else d.path
+        key = (rule.id if rule else "conflict", prefix)
+        if key in seen:
+            continue
+        seen.add(key)
+        line = next((st.line for st in loaded.doc.statements
+                     if st.path[:len(prefix)] == prefix or prefix[:len(st.path)] == st.path
+                     and st.kind == "keyvalue"), None)
+        reason = d.reason + (f"; use {rule.use} instead" if rule is not None and rule.use
+                             else "")
+        out.append(Change("dropped", rule.id if rule else "conflict", reason,
+                          from_path=dotted(prefix), from_line=line,
+                          release=rule.release if rule else None,
+                          source=rule.source if rule else None))
+    return out
+
+
+def _rule_warnings(changes: list[Change], chain: list[rules.RuleSet]) -> list[Finding]:
+    by_id = {r.id: r for step in chain for r in step.rules}
+    out = []
+    for c in changes:
+        rule = by_id.get(c.rule)
+        if rule is not None and rule.warn:
+            out.append(Finding("warning", rule.id, rule.warn, c.from_path, c.from_line))
+    return out

@@ -1,0 +1,226 @@
+"""Rule sets: the knowledge of what moved between config versions, read from migrator/rules/*.rules.
+
+Each file covers one version step and is parsed with the lark grammar in grammar/rules.lark.
+A rule matches a key path by prefix (`*` in a segment is a glob whose matches are reused in the
+destination); the most specific matching rule wins, ties going to the earlier rule.
+Read backwards (`RuleSet.reversed()`), the same rules describe the downgrade.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from migrator.resources import data_path
+
+RuleKind = Literal["move", "keep", "convert", "copy", "drop", "plugin", "entry", "check"]
+PLUGIN_LISTS = ("disabled_plugins", "required_plugins")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    segments: tuple[str, ...]
+
+    @property
+    def regexes(self) -> tuple[re.Pattern[str] | None, ...]:
+        return _compile(self.segments)
+
+    def match(self, path: tuple) -> list[str] | None:
+        """Captures of the globs when the pattern matches a prefix of path, else None."""
+        if len(path) < len(self.segments):
+            return None
+        captures: list[str] = []
+        for seg, rx, part in zip(self.segments, self.regexes, path):
+            if rx is None:
+                if part != seg:
+                    return None
+                continue
+            if not isinstance(part, str):
+                return None
+            m = rx.fullmatch(part)
+            if m is None:
+                return None
+            captures.extend(m.groups())
+        return captures
+
+    def fill(self, captures: list[str]) -> tuple[str, ...]:
+        it = iter(captures)
+        return tuple(re.sub(r"\*", lambda _: next(it), s) if "*" in s else s
+                     for s in self.segments)
+
+    def specificity(self) -> tuple[int, tuple[int, ...]]:
+        return len(self.segments), tuple(
+            2 if "*" not in s else (1 if s != "*" else 0) for s in self.segments)
+
+    def __str__(self) -> str:
+        from migrator.report import dotted
+        return dotted(self.segments)
+
+
+@cache
+def _compile(segments: tuple[str, ...]) -> tuple[re.Pattern[str] | None, ...]:
+    return tuple(
+        re.compile("(.*)".join(re.escape(p) for p in s.split("*"))) if "*" in s else None
+        for s in segments)
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: RuleKind
+    id: str
+    src: Pattern
+    dst: Pattern | None = None
+    transform: tuple[str, tuple[str, ...]] | None = None   # (name, args) for convert
+    reason: str | None = None                              # drop "because", check "warn"
+    use: str | None = None                                  # what to use instead
+    value: str | None = None                                # check "is"
+    entries: tuple[str, ...] = ()                           # entry: the new names
+    release: str | None = None
+    source: str | None = None
+    differs: str | None = None
+    warn: str | None = None
+    reverse: bool = False                                   # read backwards
+
+    def rank(self) -> tuple[int, tuple[int, ...]]:
+        return self.src.specificity()
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    from_version: int
+    to_version: int
+    title: str
+    rules: tuple[Rule, ...]
+    file: str = ""
+    ordered: tuple[Rule, ...] = field(default=(), compare=False)
+
+    def reversed(self) -> "RuleSet":
+        return _reverse(self)
+
+
+def _reverse(rs: RuleSet) -> RuleSet:
+    out: list[Rule] = []
+    for r in rs.rules:
+        if r.kind in ("move", "plugin", "convert") and r.dst is not None:
+            out.append(replace(r, src=r.dst, dst=r.src, reverse=True))
+        elif r.kind == "keep":
+            out.append(replace(r, reverse=True))
+        elif r.kind == "copy" and r.dst is not None:
+            # the copy's target has no home below the step: it goes away with the downgrade
+            out.append(replace(r, kind="drop", src=r.dst, dst=None, reverse=True,
+                               reason=f"only a copy of {r.src}, which keeps the setting"))
+        elif r.kind == "entry":
+            for name in r.entries:
+                out.append(replace(r, src=Pattern((name,)), entries=(r.src.segments[0],),
+                                   reverse=True))
+    return RuleSet(rs.to_version, rs.from_version, rs.title + " (read backwards)", tuple(out),
+                   rs.file)
+
+
+def _text(tok: Any) -> str:
+    s = str(tok)
+    if s[:1] == '"':
+        return _unescape(s[1:-1])
+    if s[:1] == "'":
+        return s[1:-1]
+    return s
+
+
+def _unescape(s: str) -> str:
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), s)
+
+
+@cache
+def _parser():
+    from lark import Lark
+    grammar = (data_path("grammar") / "rules.lark").read_text()
+    return Lark(grammar, parser="lalr", propagate_positions=False)
+
+
+def parse_rules(text: str, file: str = "<rules>") -> RuleSet:
+    from lark import Token, Tree
+    from lark.exceptions import LarkError
+
+    try:
+        tree = _parser().parse(text)
+    except LarkError as exc:
+        raise ValueError(f"{file}: {exc}") from None
+    step = tree.children[0]
+    a, b, title = (_text(t) for t in step.children)
+    rules: list[Rule] = []
+    for group in tree.children[1:]:
+        name = str(group.children[0])
+        gmeta = {str(m.data): _text(m.children[0]) for m in group.children[1:]
+                 if isinstance(m, Tree) and m.data in _META}
+        n = 0
+        for node in group.children[1:]:
+            if not isinstance(node, Tree) or node.data in _META:
+                continue
+            n += 1
+            paths = [c for c in node.children if isinstance(c, Tree) and c.data == "path"]
+            metas = {str(m.data): _text(m.children[0]) for m in node.children
+                     if isinstance(m, Tree) and m.data in _META}
+            uses = [m for m in node.children if isinstance(m, Tree) and m.data == "use"]
+            strings = [c for c in node.children if isinstance(c, Token)]
+            meta = {**gmeta, **metas}
+            kind = str(node.data)
+            kw: dict[str, Any] = dict(
+                kind=kind, id=f"{name}/{meta.pop('rule_id', n)}",
+                release=meta.get("release"), source=meta.get("source"),
+                differs=meta.get("differs"), warn=meta.get("warn"),
+                use=_text(uses[0].children[0]) if uses else None)
+            pats = [Pattern(tuple(_text(s) for s in p.children)) for p in paths]
+            if kind in ("move", "copy"):
+                kw.update(src=pats[0], dst=pats[1])
+            elif kind == "keep":
+                kw.update(src=pats[0], dst=pats[0])
+            elif kind == "convert":
+                args = [c for c in node.children if isinstance(c, Tree) and c.data == "args"]
+                kw.update(src=pats[0], dst=pats[1], transform=(
+                    str(strings[0]), tuple(_text(t) for t in args[0].children) if args else ()))
+            elif kind == "drop":
+                kw.update(src=pats[0], reason=_text(strings[0]))
+            elif kind == "plugin":
+                segs = [_text(c) for c in node.children if isinstance(c, Token)]
+                kw.update(src=Pattern(("plugins", segs[0])), dst=Pattern(("plugins", segs[1])))
+            elif kind == "entry":
+                names = [_text(s) for s in strings]
+                kw.update(src=Pattern((names[0],)), entries=tuple(names[1:]))
+            elif kind == "check":
+                texts = [_text(s) for s in strings]
+                kw.update(src=pats[0], value=texts[0] if len(texts) == 2 else None,
+                          reason=texts[-1])
+            rules.append(Rule(**kw))
+    return RuleSet(int(a), int(b), title, tuple(rules), file)
+
+
+_META = {"release", "source", "differs", "warn", "rule_id", "use", "args"}
+
+
+@cache
+def rule_sets() -> dict[tuple[int, int], RuleSet]:
+    """Every step the rules directory knows, upward ones as written and their reversals."""
+    steps: dict[tuple[int, int], RuleSet] = {}
+    for path in sorted((Path(__file__).parent / "rules").glob("*.rules")):
+        rs = parse_rules(path.read_text(), path.name)
+        steps[(rs.from_version, rs.to_version)] = rs
+        back = rs.reversed()
+        steps[(back.from_version, back.to_version)] = back
+    return steps
+
+
+def chain(source: int, target: int) -> list[RuleSet]:
+    steps = rule_sets()
+    out, v = [], source
+    while v != target:
+        nxt = v + 1 if target > v else v - 1
+        out.append(steps[(v, nxt)])
+        v = nxt
+    return out
+
+
+def known_versions() -> tuple[int, ...]:
+    versions = {v for step in rule_sets() for v in step}
+    return tuple(sorted(versions))
