@@ -79,6 +79,19 @@ class Emitter:
                 return False
         return len(t) == 1
 
+    def _only_dropped(self, path: tuple) -> bool:
+        """A table that only holds settings that are all dropped goes away with them."""
+        value = _get(self.tree, path)
+        if not isinstance(value, dict) or not value:
+            return False
+        return all(self.mapper.target(p).path is None for p, _ in leaves(value, path))
+
+    def kept_tables(self) -> list[tuple]:
+        """Tables the output declares with a header: the plan must know they exist."""
+        return [b.final for b in self.blocks if b.header is not None and b.final is not None
+                and b.header.kind == "table"] + [b.final for b in self.owners.values()
+                                                 if b.new_header is not None and b.final]
+
     def _decide(self) -> None:
         for b in self.blocks:
             if b.header is None:
@@ -91,7 +104,7 @@ class Emitter:
             live = [self.mapper.target(st.path).path for st in b.kvs
                     if self._is_uniform(st) and self.mapper.target(st.path).path is not None]
             if not live:
-                b.final = None if b.kvs else own
+                b.final = None if b.kvs or self._only_dropped(b.header.path) else own
                 continue
             candidates = ([own] if own is not None else []) + [t[:-1] for t in live]
             score = Counter()
@@ -201,7 +214,7 @@ class Emitter:
             self._explode(b, st)
             return "moved", self._comments_only(st)
         for copy in targets[1:]:
-            if copy.path is not None:
+            if copy.path is not None and (st.path, copy.path) in self.plan.values:
                 self._copy(b, st, copy)
         if primary.path is None:
             return "drop", self._comments_only(st)

@@ -92,7 +92,8 @@ class Mapper:
         new = rule.dst.fill(caps) + t.path[len(rule.src.segments):]
         exact = len(t.path) == len(rule.src.segments)
         converts = t.converts + ((rule,) if rule.kind == "convert" and exact else ())
-        if rule.kind == "keep" or (new == t.path and not converts):
+        if rule.kind == "keep" or (new == t.path and not converts and not rule.warn
+                                   and not rule.differs):
             return Target(new, t.rules, converts, t.copy)
         return Target(new, t.rules + (rule,), converts, t.copy)
 
@@ -145,6 +146,7 @@ class Dropped:
     value: Any
     rule: Rule | None
     reason: str
+    loss: bool = False      # the target cannot express it (downgrades)
 
 
 @dataclass
@@ -175,10 +177,17 @@ def plan(tree: dict, chain: list[RuleSet]) -> Plan:
         if len(path) == 1 and path[0] in PLUGIN_LISTS and isinstance(value, list):
             value = _map_entries(mapper, value)
         for t in mapper.targets(path):
+            if t.copy and value == "":
+                continue  # an empty value is the default: a copy of it says nothing
+            _warn(result, t, path)
             if t.path is None:
                 result.dropped.append(Dropped(path, value, t.rule, t.drop_reason or "removed"))
                 continue
-            new = convert(t, value)
+            try:
+                new = convert(t, value)
+            except transforms.Unrepresentable as exc:
+                result.dropped.append(Dropped(path, value, t.converts[-1], str(exc), loss=True))
+                continue
             if isinstance(new, transforms.Drop):
                 result.dropped.append(Dropped(path, value, t.converts[-1], new.reason))
                 continue
@@ -190,6 +199,14 @@ def plan(tree: dict, chain: list[RuleSet]) -> Plan:
     for path, p in placed.items():
         _set(result.expected, path, p.value)
     return result
+
+
+def _warn(result: Plan, t: Target, path: tuple) -> None:
+    for rule in t.rules:
+        if rule.warn:
+            prefix = dotted(path[:len(rule.src.segments)])
+            if not any(f.code == rule.id and f.path == prefix for f in result.findings):
+                result.findings.append(Finding("warning", rule.id, rule.warn, prefix))
 
 
 def _map_entries(mapper: Mapper, value: list) -> list:
@@ -242,6 +259,14 @@ def _set(tree: dict, path: tuple, value: Any) -> None:
     if isinstance(value, dict) and not value and isinstance(cur.get(path[-1]), dict):
         return
     cur[path[-1]] = value
+
+
+def ensure_table(tree: dict, path: tuple) -> None:
+    cur = tree
+    for k in path:
+        if not isinstance(cur, dict):
+            return
+        cur = cur.setdefault(k, {})
 
 
 def describe_value(path: tuple, value: Any) -> str:

@@ -37,13 +37,14 @@ def migrate(text: str | bytes, to: int, *, file: str = "<string>") -> MigrationR
     emitter = Emitter(loaded.doc, plan, loaded.tree, version)
     result.text = emitter.run()
     expected = dict(plan.expected)
+    for table in emitter.kept_tables():
+        engine.ensure_table(expected, table)
     if version is not None:
         expected["version"] = version
     _verify(result.text, expected, file)
     result.changes.extend(emitter.changes)
     result.changes.extend(_drops(plan, loaded))
     result.findings.extend(plan.findings)
-    result.findings.extend(_rule_warnings(emitter.changes, chain))
     return result
 
 
@@ -84,14 +85,4 @@ def _drops(plan: engine.Plan, loaded: load.Loaded) -> list[Change]:
                           from_path=dotted(prefix), from_line=line,
                           release=rule.release if rule else None,
                           source=rule.source if rule else None))
-    return out
-
-
-def _rule_warnings(changes: list[Change], chain: list[rules.RuleSet]) -> list[Finding]:
-    by_id = {r.id: r for step in chain for r in step.rules}
-    out = []
-    for c in changes:
-        rule = by_id.get(c.rule)
-        if rule is not None and rule.warn:
-            out.append(Finding("warning", rule.id, rule.warn, c.from_path, c.from_line))
     return out
