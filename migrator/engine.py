@@ -6,6 +6,7 @@ accounting ask the same question and get the same answer.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -258,7 +259,7 @@ def _set(tree: dict, path: tuple, value: Any) -> None:
         cur = nxt
     if isinstance(value, dict) and not value and isinstance(cur.get(path[-1]), dict):
         return
-    cur[path[-1]] = value
+    cur[path[-1]] = copy.deepcopy(value)  # never share objects with the input tree
 
 
 def ensure_table(tree: dict, path: tuple) -> None:

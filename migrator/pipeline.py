@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import tomllib
 
-from migrator import engine, load, rules
+from migrator import accounting, engine, load, rules
 from migrator.emit import Emitter
 from migrator.errors import ConfigError
 from migrator.report import Change, Finding, MigrationResult, dotted
@@ -29,6 +29,9 @@ def migrate(text: str | bytes, to: int, *, file: str = "<string>") -> MigrationR
         result.changes.append(Change(
             "encoding", "utf8-bom", "UTF-8 byte-order mark removed: containerd 2.x refuses a "
             "file that starts with one", from_line=1, release="2.0"))
+    if to < loaded.version:
+        raise ConfigError(f"downgrading from version {loaded.version} to {to} is not supported "
+                          "yet", file=file)
     chain = rules.chain(loaded.version, to)
     if not chain:
         return result
@@ -41,9 +44,12 @@ def migrate(text: str | bytes, to: int, *, file: str = "<string>") -> MigrationR
         engine.ensure_table(expected, table)
     if version is not None:
         expected["version"] = version
-    _verify(result.text, expected, file)
+    output_tree = _verify(result.text, expected, file)
     result.changes.extend(emitter.changes)
     result.changes.extend(_drops(plan, loaded))
+    lost = accounting.unaccounted(loaded.tree, output_tree, plan, result.changes)
+    if lost:
+        raise InternalError(f"{file}: " + "; ".join(lost))
     result.findings.extend(plan.findings)
     return result
 
@@ -54,7 +60,7 @@ def _as_text(text: str | bytes) -> str:
     return text
 
 
-def _verify(text: str, expected: dict, file: str) -> None:
+def _verify(text: str, expected: dict, file: str) -> dict:
     try:
         got = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -63,6 +69,7 @@ def _verify(text: str, expected: dict, file: str) -> None:
         from deepdiff import DeepDiff
         diff = DeepDiff(expected, got, verbose_level=1)
         raise InternalError(f"{file}: emitted TOML differs from the plan: {diff}")
+    return got
 
 
 def _drops(plan: engine.Plan, loaded: load.Loaded) -> list[Change]:

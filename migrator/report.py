@@ -110,3 +110,10 @@ class MigrationResult:
         lines += ["  " + c.format() for c in self.changes]
         lines += ["  " + f.format(self.file) for f in self.findings]
         return "\n".join(lines) + "\n"
+
+
+def parse_dotted(text: str) -> tuple:
+    """Inverse of `dotted` for paths without array indexes."""
+    from migrator import source
+    doc = source.parse(f"[{text}]\n")
+    return tuple(p.name for p in doc.statements[0].parts)
