@@ -38,6 +38,20 @@ def render_value(value: Any) -> str:
     return item.as_string()
 
 
+def render_inline(value: dict) -> str:
+    import tomlkit
+    table = tomlkit.inline_table()
+    table.update(value)
+    return table.as_string()
+
+
+def _without_dropped(mapper: Mapper, value: Any, path: tuple) -> Any:
+    if not isinstance(value, dict):
+        return value
+    return {k: _without_dropped(mapper, v, path + (k,)) for k, v in value.items()
+            if mapper.target(path + (k,)).path is not None}
+
+
 class Emitter:
     def __init__(self, doc: Document, plan: Plan, tree: dict, version: int | None) -> None:
         self.version = version
@@ -71,9 +85,9 @@ class Emitter:
             return True
         for path, _ in leaves(value, st.path):
             ts = self.mapper.targets(path)
-            if len(ts) != 1 or ts[0].converts or t[0].path is None or ts[0].path is None:
-                if ts[0].path is None and t[0].path is None and len(ts) == 1:
-                    continue
+            if len(ts) == 1 and ts[0].path is None:
+                continue  # a dropped key: the inline table is written again without it
+            if len(ts) != 1 or ts[0].converts or t[0].path is None:
                 return False
             if ts[0].path != t[0].path + path[len(st.path):]:
                 return False
@@ -179,7 +193,8 @@ class Emitter:
         if b.final == st.path:
             return self.text[st.leading:st.end]
         quote = "'" if any(p.quote == "'" for p in st.parts) else '"'
-        new_key = source.render_key(b.final, quote)
+        names = b.final[:-1] if st.kind == "array_table" else b.final  # drop the index
+        new_key = source.render_key(names, quote)
         target = self.mapper.target(st.path)
         rule = target.rule if target.path == b.final else self._rule_into(b)
         kind = "renamed" if rule is not None and rule.kind == "plugin" else "moved"
@@ -219,7 +234,10 @@ class Emitter:
         if primary.path is None:
             return "drop", self._comments_only(st)
         new_value = self._value_text(st, primary)
-        if new_value is None:  # converted to nothing (e.g. a false flag)
+        if new_value is None:  # converted to nothing, or merged into another statement's list
+            if (st.path, primary.path) in self.plan.values:
+                self._change("converted", primary.converts[-1] if primary.converts else
+                             primary.rule, st.path, primary.path, st.line)
             return "drop", self._comments_only(st)
         final = b.final
         stays = final is not None and len(primary.path) > len(final) and \
@@ -285,16 +303,24 @@ class Emitter:
         value = self.plan.values.get((st.path, target.path))
         if len(st.path) == 1 and st.path[0] in PLUGIN_LISTS and st.value_kind == "array":
             return self._entries_text(st)
+        placed = self.plan.placed.get(target.path)
+        if placed is not None and placed.merge:
+            if placed.source != st.path:
+                return None  # merged into the list another statement writes
+            if placed.value != value:
+                return render_value(placed.value)
+        if st.value_kind == "inline" and not target.converts:
+            kept = _without_dropped(self.mapper, _get(self.tree, st.path), st.path)
+            if kept == _get(self.tree, st.path):
+                return original
+            new = render_inline(kept)
+            if original.startswith("{ ") and new.startswith("{") and len(new) > 2:
+                new = "{ " + new[1:-1].strip() + " }"  # keep the file's spacing style
+            return new
         if not target.converts:
             return original
         if value is None:
             return None
-        placed = self.plan.placed.get(target.path)
-        if placed is not None and placed.source != st.path:
-            # merged into a list another statement writes: that statement carries the value
-            return None
-        if placed is not None and placed.value != value:
-            value = placed.value
         name, args = target.converts[-1].transform or ("", ())
         literal = transforms.TRANSFORMS[name].literal(original, *args)
         return literal if literal is not None and not target.converts[-1].reverse \
@@ -316,8 +342,7 @@ class Emitter:
                 if new != [name]:
                     quote = raw[0] if raw[0] in "\"'" else '"'
                     out.append(", ".join(_quote(n, quote) for n in new))
-                    self._change("renamed", rules[-1] if rules else None,
-                                 (st.path[0], name), (st.path[0], *new), st.line)
+                    self._entry_change(rules[-1] if rules else None, st, name, new)
                 else:
                     out.append(raw)
             else:
@@ -325,6 +350,14 @@ class Emitter:
             pos = b_
         out.append(t[pos:st.value_end])
         return "".join(out)
+
+    def _entry_change(self, rule: Rule | None, st: Statement, old: str, new: list[str]) -> None:
+        self.changes.append(Change(
+            kind="renamed", rule=rule.id if rule else "entry",
+            reason=_reason("renamed", rule), from_path=f"{st.path[0]} {_quote(old, chr(34))}",
+            from_line=st.line, to_path=f"{st.path[0]} " + ", ".join(_quote(n, '"') for n in new),
+            release=rule.release if rule else None, source=rule.source if rule else None,
+            differs=rule.differs if rule else None))
 
     def _copy(self, b: Block, st: Statement, copy: Target) -> None:
         assert copy.path is not None

@@ -223,8 +223,10 @@ def _place(result: Plan, new: Placed, path: tuple) -> None:
         result.placed[path] = new
         return
     if (new.merge or old.merge) and isinstance(old.value, list) and isinstance(new.value, list):
-        merged = old.value + [v for v in new.value if v not in old.value]
-        result.placed[path] = Placed(merged, max(old.rank, new.rank), old.source, True)
+        base, extra = (new, old) if old.merge else (old, new)
+        merged = base.value + [v for v in extra.value if v not in base.value]
+        # the plain list's statement carries the merged value; the converted one goes away
+        result.placed[path] = Placed(merged, max(old.rank, new.rank), base.source, True)
         return
     win, lose = (new, old) if new.rank > old.rank else (old, new)
     result.placed[path] = win

@@ -1,0 +1,60 @@
+"""The rules files: well-formed, attributed to a containerd release, readable backwards."""
+from __future__ import annotations
+
+import pytest
+
+from migrator import rules
+from migrator.engine import Mapper
+
+
+def test_every_rule_names_its_release_and_source() -> None:
+    for (a, b), rs in rules.rule_sets().items():
+        if a > b:
+            continue
+        for rule in rs.rules:
+            assert rule.release, rule.id
+            assert rule.source and "@" in rule.source, rule.id
+
+
+def test_steps_chain_up_and_down() -> None:
+    assert [(s.from_version, s.to_version) for s in rules.chain(1, 3)] == [(1, 2), (2, 3)]
+    assert [(s.from_version, s.to_version) for s in rules.chain(3, 1)] == [(3, 2), (2, 1)]
+    assert rules.known_versions() == (1, 2, 3)
+
+
+def test_most_specific_rule_wins() -> None:
+    m = Mapper(rules.chain(2, 3))
+    cri = ("plugins", "io.containerd.grpc.v1.cri")
+    assert m.target(cri + ("enable_selinux",)).path == (
+        "plugins", "io.containerd.cri.v1.runtime", "enable_selinux")
+    assert m.target(cri + ("registry", "configs", "r.io", "tls", "ca_file")).path is None
+    assert m.target(cri + ("registry", "configs", "r.io", "auth", "username")).path == (
+        "plugins", "io.containerd.cri.v1.images", "registry", "configs", "r.io", "auth",
+        "username")
+    assert m.target(cri + ("stream_server_port",)).path == cri + ("stream_server_port",)
+
+
+def test_v1_names_follow_containerd_1x_ids() -> None:
+    m = Mapper(rules.chain(1, 2))
+    assert m.target(("plugins", "nri", "disable")).path == (
+        "plugins", "io.containerd.nri.v1.nri", "disable")
+    assert m.target(("plugins", "diff-service", "x")).path == (
+        "plugins", "io.containerd.service.v1.diff-service", "x")
+    assert m.target(("plugins", "mystery")).path == ("plugins", "io.containerd.grpc.v1.mystery")
+    assert m.target(("plugins", "io.containerd.gc.v1.scheduler")).path == (
+        "plugins", "io.containerd.gc.v1.scheduler")
+    assert m.entry("cri") == (["io.containerd.grpc.v1.cri"], [m.chain[0].rules[0]])
+
+
+def test_reading_backwards_inverts_moves() -> None:
+    up, down = Mapper(rules.chain(2, 3)), Mapper(rules.chain(3, 2))
+    for path in [("plugins", "io.containerd.grpc.v1.cri", "sandbox_image"),
+                 ("plugins", "io.containerd.grpc.v1.cri", "containerd", "runtimes", "r", "x"),
+                 ("plugins", "io.containerd.internal.v1.restart", "interval")]:
+        there = up.target(path).path
+        assert there is not None and down.target(there).path == path
+
+
+def test_grammar_errors_are_reported_with_a_position() -> None:
+    with pytest.raises(ValueError, match="bad.rules"):
+        rules.parse_rules("step 1 -> 2 \"t\"\ngroup g { move a -> ; }", "bad.rules")
