@@ -415,8 +415,6 @@ def _reason(kind: str, rule: Rule | None) -> str:
         return "version header set to the target version"
     if rule is None:
         return kind
-    if rule.kind == "plugin":
-        return "plugin table key is the plugin's full URI from config version 2 on"
     if kind == "copied":
         return "containerd 2.x reads this setting here as well"
     return f"containerd {rule.release} reads it here" if rule.release else kind

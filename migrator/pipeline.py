@@ -47,6 +47,7 @@ def migrate(text: str | bytes, to: int, *, file: str = "<string>") -> MigrationR
     output_tree = _verify(result.text, expected, file)
     result.changes.extend(emitter.changes)
     result.changes.extend(_drops(plan, loaded))
+    result.changes.sort(key=lambda c: (c.kind not in ("encoding", "header"), c.from_line or 0))
     lost = accounting.unaccounted(loaded.tree, output_tree, plan, result.changes)
     if lost:
         raise InternalError(f"{file}: " + "; ".join(lost))
