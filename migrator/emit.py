@@ -233,6 +233,9 @@ class Emitter:
                 self._copy(b, st, copy)
         if primary.path is None:
             return "drop", self._comments_only(st)
+        won = self.plan.placed.get(primary.path)
+        if won is not None and not won.merge and won.source != st.path:
+            return "drop", self._comments_only(st)  # lost a conflict; the report says so
         new_value = self._value_text(st, primary)
         if new_value is None:  # converted to nothing, or merged into another statement's list
             if (st.path, primary.path) in self.plan.values:
@@ -327,26 +330,38 @@ class Emitter:
             else render_value(value)
 
     def _entries_text(self, st: Statement) -> str:
+        """Rename list entries token by token; entries that collapse into their neighbour go."""
+        import tomllib
         t = self.text
-        out, pos = [], st.value_start
+        written: list[str] = []
+        pieces: list[tuple[int, int, str | None]] = []   # element span, new text (None: gone)
         for (a, b_) in st.elements:
-            out.append(t[pos:a])
             raw = t[a:b_]
             try:
-                import tomllib
                 name = tomllib.loads("v = " + raw)["v"]
-            except Exception:  # noqa: BLE001 - not a string entry: leave it alone
+            except tomllib.TOMLDecodeError:
                 name = None
-            if isinstance(name, str):
-                new, rules = self.mapper.entry(name)
-                if new != [name]:
-                    quote = raw[0] if raw[0] in "\"'" else '"'
-                    out.append(", ".join(_quote(n, quote) for n in new))
-                    self._entry_change(rules[-1] if rules else None, st, name, new)
-                else:
-                    out.append(raw)
-            else:
-                out.append(raw)
+            if not isinstance(name, str):
+                pieces.append((a, b_, raw))
+                continue
+            new, rules = self.mapper.entry(name)
+            new = [n for n in new if not (written and n == written[-1] and n != name)]
+            written.extend(new)
+            if new == [name]:
+                pieces.append((a, b_, raw))
+                continue
+            self._entry_change(rules[-1] if rules else None, st, name, new)
+            quote = raw[0] if raw[0] in "\"'" else '"'
+            pieces.append((a, b_, ", ".join(_quote(n, quote) for n in new) if new else None))
+        out, pos = [], st.value_start
+        for i, (a, b_, new_text) in enumerate(pieces):
+            if new_text is None:
+                # drop the entry with the separator that follows it (or precedes the last one)
+                nxt = pieces[i + 1][0] if i + 1 < len(pieces) else None
+                out.append(t[pos:a] if nxt is not None else _trim_separator(t[pos:a]))
+                pos = nxt if nxt is not None else b_
+                continue
+            out.append(t[pos:a] + new_text)
             pos = b_
         out.append(t[pos:st.value_end])
         return "".join(out)
@@ -418,6 +433,12 @@ def _reason(kind: str, rule: Rule | None) -> str:
     if kind == "copied":
         return "containerd 2.x reads this setting here as well"
     return f"containerd {rule.release} reads it here" if rule.release else kind
+
+
+def _trim_separator(text: str) -> str:
+    """The text before a removed last entry, without its comma."""
+    head = text.rstrip(" \t")
+    return head[:-1] if head.endswith(",") else text
 
 
 def _quote(name: str, quote: str) -> str:

@@ -48,8 +48,9 @@ _MOVES = {"move", "keep", "convert", "drop", "plugin"}
 
 
 class Mapper:
-    def __init__(self, chain: list[RuleSet]) -> None:
+    def __init__(self, chain: list[RuleSet], drops: dict[tuple, str] | None = None) -> None:
         self.chain = chain
+        self.drops = drops or {}      # input paths dropped on purpose (allowed losses)
         self._cache: dict[tuple, list[Target]] = {}
 
     def targets(self, path: tuple) -> list[Target]:
@@ -63,6 +64,9 @@ class Mapper:
         return self.targets(path)[0]
 
     def _map(self, path: tuple) -> list[Target]:
+        for n in range(len(path), 0, -1):
+            if path[:n] in self.drops:
+                return [Target(None, drop_reason=self.drops[path[:n]])]
         current = [Target(path)]
         for step in self.chain:
             nxt: list[Target] = []
@@ -170,8 +174,8 @@ def convert(target: Target, value: Any) -> Any:
     return value
 
 
-def plan(tree: dict, chain: list[RuleSet]) -> Plan:
-    mapper = Mapper(chain)
+def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None) -> Plan:
+    mapper = Mapper(chain, drops)
     placed: dict[tuple, Placed] = {}
     result = Plan(mapper, {}, placed)
     for path, value in leaves(tree):
@@ -182,7 +186,8 @@ def plan(tree: dict, chain: list[RuleSet]) -> Plan:
                 continue  # an empty value is the default: a copy of it says nothing
             _warn(result, t, path)
             if t.path is None:
-                result.dropped.append(Dropped(path, value, t.rule, t.drop_reason or "removed"))
+                result.dropped.append(Dropped(path, value, t.rule, t.drop_reason or "removed",
+                                              loss=t.rule is None))
                 continue
             try:
                 new = convert(t, value)
@@ -213,7 +218,9 @@ def _warn(result: Plan, t: Target, path: tuple) -> None:
 def _map_entries(mapper: Mapper, value: list) -> list:
     out: list = []
     for item in value:
-        out.extend(mapper.entry(item)[0] if isinstance(item, str) else [item])
+        names = mapper.entry(item)[0] if isinstance(item, str) else [item]
+        # read backwards, a split entry collapses: several names become the same one
+        out.extend(n for n in names if not (out and n == out[-1] and n != item))
     return out
 
 
@@ -228,7 +235,10 @@ def _place(result: Plan, new: Placed, path: tuple) -> None:
         # the plain list's statement carries the merged value; the converted one goes away
         result.placed[path] = Placed(merged, max(old.rank, new.rank), base.source, True)
         return
-    win, lose = (new, old) if new.rank > old.rank else (old, new)
+    if (old.value == "") != (new.value == ""):
+        win, lose = (old, new) if new.value == "" else (new, old)  # "" means unset
+    else:
+        win, lose = (new, old) if new.rank > old.rank else (old, new)
     result.placed[path] = win
     result.dropped.append(Dropped(
         lose.source, lose.value, None,

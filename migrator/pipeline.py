@@ -5,7 +5,7 @@ import tomllib
 
 from migrator import accounting, engine, load, rules
 from migrator.emit import Emitter
-from migrator.errors import ConfigError
+from migrator.errors import ConfigError, LossError
 from migrator.report import Change, Finding, MigrationResult, dotted
 
 
@@ -17,25 +17,55 @@ def supported_versions() -> tuple[int, ...]:
     return rules.known_versions()
 
 
-def migrate(text: str | bytes, to: int, *, file: str = "<string>") -> MigrationResult:
+def resolve_target(to: int | None, containerd: str | None) -> tuple[int, str | None]:
+    """`--to` and `--containerd` agree, or it is a usage error (exit 2)."""
     known = supported_versions()
+    lines = rules.release_lines()
+    if containerd is not None:
+        if containerd not in lines:
+            raise ConfigError(f"unknown containerd release line {containerd!r} (known: "
+                              f"{', '.join(lines)})")
+        if to is not None and to != lines[containerd]:
+            raise ConfigError(f"containerd {containerd} reads config version "
+                              f"{lines[containerd]}, not {to}")
+        return lines[containerd], containerd
+    if to is None:
+        raise ConfigError("say which version to migrate to (--to N or --containerd X.Y)")
     if to not in known:
         raise ConfigError(f"unsupported target version {to} (this tool knows "
-                          f"{', '.join(map(str, known))})", file=file)
-    loaded = load.load(text, file, known)
+                          f"{', '.join(map(str, known))})")
+    return to, rules.native_release(to)
+
+
+def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None = None,
+            allow_loss: bool = False, file: str = "<string>") -> MigrationResult:
+    """Migrate a config to a version (`to`) or to what a containerd release line reads."""
+    try:
+        to, release = resolve_target(to, containerd)
+    except ConfigError as exc:
+        raise exc.with_file(file) from None
+    loaded = load.load(text, file, supported_versions())
     result = MigrationResult(text=loaded.text, source_version=loaded.version,
                              target_version=to, input_text=_as_text(text), file=file)
     if loaded.had_bom:
         result.changes.append(Change(
             "encoding", "utf8-bom", "UTF-8 byte-order mark removed: containerd 2.x refuses a "
             "file that starts with one", from_line=1, release="2.0"))
-    if to < loaded.version:
-        raise ConfigError(f"downgrading from version {loaded.version} to {to} is not supported "
-                          "yet", file=file)
-    chain = rules.chain(loaded.version, to)
+    chain = rules.chain(loaded.version, to, release)
     if not chain:
         return result
     plan = engine.plan(loaded.tree, chain)
+    found = _losses(plan, loaded, release, to)
+    lost = [x for x in found if not x.default]
+    if lost and not allow_loss:
+        raise LossError(f"containerd {release or 'version ' + str(to)} cannot express "
+                        f"{len(lost)} setting(s): " + "; ".join(
+                            loss.format(_line(loaded, loss.source)) for loss in lost),
+                        lost, file=file)
+    if found:
+        plan = engine.plan(loaded.tree, chain, {x.source: x.why + (
+            " (its value is the default, so nothing changes)" if x.default else "")
+            for x in found})
     version = to if (to >= 2 or "version" in loaded.tree) else None
     emitter = Emitter(loaded.doc, plan, loaded.tree, version)
     result.text = emitter.run()
@@ -53,6 +83,24 @@ def migrate(text: str | bytes, to: int, *, file: str = "<string>") -> MigrationR
         raise InternalError(f"{file}: " + "; ".join(lost))
     result.findings.extend(plan.findings)
     return result
+
+
+def _losses(plan: engine.Plan, loaded: load.Loaded, release: str | None, to: int) -> list:
+    from migrator import losses
+    found = [losses.Loss(d.path, (), d.reason) for d in plan.dropped if d.loss]
+    if release is None:
+        return found
+    try:
+        from migrator import validate
+    except ImportError:  # schemas not built yet: only the rules' own losses count
+        return found
+    problems = {p.path for p in validate.validate(loaded.tree, loaded.version)}
+    return found + losses.find(plan, problems, release, loaded.version)
+
+
+def _line(loaded: load.Loaded, path: tuple) -> int | None:
+    return next((st.line for st in loaded.doc.statements
+                 if path[:len(st.path)] == st.path and st.kind == "keyvalue"), None)
 
 
 def _as_text(text: str | bytes) -> str:

@@ -81,7 +81,16 @@ class Rule:
     source: str | None = None
     differs: str | None = None
     warn: str | None = None
+    since: str | None = None                                # only for target releases >= since
+    before: str | None = None                               # only for target releases < before
     reverse: bool = False                                   # read backwards
+
+    def applies_to(self, release: str | None) -> bool:
+        if release is None:
+            return True
+        r = release_key(release)
+        return (self.since is None or r >= release_key(self.since)) and \
+            (self.before is None or r < release_key(self.before))
 
     def rank(self) -> tuple[int, tuple[int, ...]]:
         return self.src.specificity()
@@ -94,10 +103,19 @@ class RuleSet:
     title: str
     rules: tuple[Rule, ...]
     file: str = ""
-    ordered: tuple[Rule, ...] = field(default=(), compare=False)
+    releases: tuple[str, ...] = ()      # containerd release lines that read to_version natively
+    native: str = ""                    # the release whose spellings a plain `--to` uses
 
     def reversed(self) -> "RuleSet":
         return _reverse(self)
+
+    def for_release(self, release: str | None) -> "RuleSet":
+        """Only the rules that hold for a target release (release-specific spellings)."""
+        return replace(self, rules=tuple(r for r in self.rules if r.applies_to(release)))
+
+
+def release_key(release: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in release.split("."))
 
 
 def _reverse(rs: RuleSet) -> RuleSet:
@@ -116,7 +134,7 @@ def _reverse(rs: RuleSet) -> RuleSet:
                 out.append(replace(r, src=Pattern((name,)), entries=(r.src.segments[0],),
                                    reverse=True))
     return RuleSet(rs.to_version, rs.from_version, rs.title + " (read backwards)", tuple(out),
-                   rs.file)
+                   rs.file)  # releases: see release_lines(), which reads the upward steps
 
 
 def _text(tok: Any) -> str:
@@ -148,7 +166,9 @@ def parse_rules(text: str, file: str = "<rules>") -> RuleSet:
     except LarkError as exc:
         raise ValueError(f"{file}: {exc}") from None
     step = tree.children[0]
-    a, b, title = (_text(t) for t in step.children)
+    a, b, title = (_text(t) for t in step.children[:3])
+    lines = [_text(t) for t in step.children[3].children]
+    releases, native = tuple(lines[:-1]), lines[-1]
     rules: list[Rule] = []
     for group in tree.children[1:]:
         name = str(group.children[0])
@@ -170,6 +190,7 @@ def parse_rules(text: str, file: str = "<rules>") -> RuleSet:
                 kind=kind, id=f"{name}/{meta.pop('rule_id', n)}",
                 release=meta.get("release"), source=meta.get("source"),
                 differs=meta.get("differs"), warn=meta.get("warn"),
+                since=meta.get("since"), before=meta.get("before"),
                 use=_text(uses[0].children[0]) if uses else None)
             pats = [Pattern(tuple(_text(s) for s in p.children)) for p in paths]
             if kind in ("move", "copy"):
@@ -193,10 +214,10 @@ def parse_rules(text: str, file: str = "<rules>") -> RuleSet:
                 kw.update(src=pats[0], value=texts[0] if len(texts) == 2 else None,
                           reason=texts[-1])
             rules.append(Rule(**kw))
-    return RuleSet(int(a), int(b), title, tuple(rules), file)
+    return RuleSet(int(a), int(b), title, tuple(rules), file, releases, native)
 
 
-_META = {"release", "source", "differs", "warn", "rule_id", "use", "args"}
+_META = {"release", "source", "differs", "warn", "rule_id", "since", "before"}
 
 
 @cache
@@ -211,14 +232,35 @@ def rule_sets() -> dict[tuple[int, int], RuleSet]:
     return steps
 
 
-def chain(source: int, target: int) -> list[RuleSet]:
+def chain(source: int, target: int, release: str | None = None) -> list[RuleSet]:
+    """The steps from source to target; an upward chain ends with the target release's spellings."""
     steps = rule_sets()
     out, v = [], source
     while v != target:
         nxt = v + 1 if target > v else v - 1
         out.append(steps[(v, nxt)])
         v = nxt
+    if out and target > source:
+        out[-1] = out[-1].for_release(release or native_release(target))
     return out
+
+
+def release_lines() -> dict[str, int]:
+    """Each containerd release line and the config version it reads natively."""
+    lines: dict[str, int] = {}
+    for (a, b), rs in rule_sets().items():
+        if b > a:
+            for line in rs.releases:
+                lines[line] = max(lines.get(line, 0), b)
+    return dict(sorted(lines.items(), key=lambda kv: release_key(kv[0])))
+
+
+def native_release(version: int) -> str | None:
+    """The release whose spellings a plain `--to VERSION` writes."""
+    for (a, b), rs in rule_sets().items():
+        if b == version and b > a:
+            return rs.native
+    return None
 
 
 def known_versions() -> tuple[int, ...]:

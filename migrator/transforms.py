@@ -44,6 +44,8 @@ def _flag_on(value: Any, flag: str) -> Any:
 
 
 def _flag_off(value: Any, flag: str) -> Any:
+    if value == []:
+        return Drop("an empty list is the default: nothing to carry over")
     if isinstance(value, list) and flag in value:
         rest = [v for v in value if v != flag]
         if rest:

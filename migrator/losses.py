@@ -1,0 +1,111 @@
+"""What the target cannot express: settings a downgrade (or an older release) would lose.
+
+A setting is lost when the output would hold it at a key the target release does not read:
+an unknown key in a plugin table it knows, or a table of a plugin that exists in some other
+release but not in the target (containerd 1.7 silently ignores `io.containerd.cri.v1.images`).
+Unknown keys that the input already had are not losses: they were never read to begin with.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from migrator.engine import Plan
+from migrator.report import dotted
+
+
+@dataclass(frozen=True)
+class Loss:
+    source: tuple        # the input key that would be lost
+    target: tuple        # where the rules would put it
+    why: str
+    default: bool = False  # the value is the source's default: dropping it changes nothing
+
+    def format(self, line: int | None) -> str:
+        where = f"line {line}: " if line else ""
+        return f"{where}{dotted(self.source)}: {self.why}"
+
+
+def find(plan: Plan, input_problems: set[tuple], release: str, source_version: int) -> list[Loss]:
+    from migrator import validate
+
+    source_schema = validate.load_schema(source_version)
+    read_by_source = set(source_schema["properties"]["plugins"].get("properties", {}))
+    by_target = {path: placed.source for path, placed in plan.placed.items()
+                 if _read(placed.source, read_by_source)}
+    known_elsewhere = known_plugins() - known_plugins(release)
+    losses: dict[tuple, Loss] = {}
+    for path, source in by_target.items():
+        if len(path) > 1 and path[0] == "plugins" and path[1] in known_elsewhere:
+            losses[source] = Loss(source, path, f"containerd {release} has no plugin {path[1]}")
+    for problem in validate.validate(plan.expected, release):
+        if problem.kind != "unknown-key":
+            continue
+        for path, source in by_target.items():
+            if path[:len(problem.path)] != problem.path or source in losses:
+                continue
+            if _carried(source, input_problems):
+                continue
+            losses[source] = Loss(source, path,
+                                  f"containerd {release} does not read {dotted(problem.path)}")
+    return [Loss(x.source, x.target, x.why, _is_default(source_schema, x.source,
+                                                        _get(plan, x.target)))
+            for x in losses.values()]
+
+
+def _get(plan: Plan, target: tuple) -> object:
+    placed = plan.placed.get(target)
+    return placed.value if placed is not None else _NONE
+
+
+_NONE = object()
+
+
+def _is_default(schema: dict, path: tuple, value: object) -> bool:
+    """Whether containerd of the source version would use this value anyway."""
+    node: dict | None = schema
+    for key in path:
+        if node is None:
+            return False
+        props = node.get("properties", {})
+        if key in props:
+            node = props[key]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            return False
+        if "$ref" in node:
+            node = _resolve(schema, node["$ref"])
+    if node is None:
+        return False
+    if "default" in node:
+        return node["default"] == value
+    return value in ("", 0, False, [], {})  # Go zero values are containerd's unset
+
+
+def _resolve(schema: dict, ref: str) -> dict | None:
+    node: object = schema
+    for part in ref.lstrip("#/").split("/"):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node if isinstance(node, dict) else None
+
+
+def _read(source: tuple, plugins: set[str]) -> bool:
+    """Only what the source's containerd read can be lost (1.x ignores URI tables in v1)."""
+    return len(source) < 2 or source[0] != "plugins" or source[1] in plugins
+
+
+def known_plugins(release: str | None = None) -> set[str]:
+    """Plugin URIs a release line has (all lines when None), from the generated schemas."""
+    from migrator import rules, validate
+    lines = [release] if release else list(rules.release_lines())
+    out: set[str] = set()
+    for line in lines:
+        plugins = validate.load_schema(line)["properties"]["plugins"]
+        out.update(plugins.get("properties", {}))
+    return out
+
+
+def _carried(source: tuple, input_problems: set[tuple]) -> bool:
+    return any(source[:len(p)] == p for p in input_problems)
