@@ -148,8 +148,12 @@ class Emitter:
         pos = 0
         for b in self.blocks:
             if b.header is not None:
-                out.append(self.text[pos:b.header.leading])
-                out.append(self._header_text(b))
+                gap = self.text[pos:b.header.leading]
+                header = self._header_text(b)
+                gone = not header and all(not placed[id(st)][1] for st in b.kvs)
+                if not (gone and not gap.strip()):
+                    out.append(gap)  # a block that vanishes takes its blank line along
+                out.append(header)
                 pos = b.header.end
             for st in b.kvs:
                 out.append(self.text[pos:st.leading])

@@ -81,6 +81,7 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     lost = accounting.unaccounted(loaded.tree, output_tree, plan, result.changes)
     if lost:
         raise InternalError(f"{file}: " + "; ".join(lost))
+    result.findings.extend(_schema_findings(loaded, plan, output_tree, release or to, file))
     result.findings.extend(plan.findings)
     return result
 
@@ -96,6 +97,36 @@ def _losses(plan: engine.Plan, loaded: load.Loaded, release: str | None, to: int
         return found
     problems = {p.path for p in validate.validate(loaded.tree, loaded.version)}
     return found + losses.find(plan, problems, release, loaded.version)
+
+
+def _schema_findings(loaded: load.Loaded, plan: engine.Plan, output: dict, target: int | str,
+                     file: str) -> list[Finding]:
+    """Input problems are warnings; the output may only repeat them, never add its own."""
+    from migrator import losses, validate
+    problems = validate.validate(loaded.tree, loaded.version)
+    found = [Finding("warning", "schema", p.message, dotted(p.path),
+                     *_position(loaded, p.path)) for p in problems]
+    carried = {p.path for p in problems}
+    read = set(validate.load_schema(loaded.version)["properties"]["plugins"]
+               .get("properties", {}))
+    sources = {}
+    for path, placed in plan.placed.items():
+        sources.setdefault(path, placed.source)
+    for p in validate.validate(output, target):
+        origin = [src for path, src in sources.items() if path[:len(p.path)] == p.path]
+        if any(any(src[:len(c)] == c for c in carried) or not losses._read(src, read)
+               for src in origin):
+            continue  # the input already had this problem (or containerd never read it)
+        raise InternalError(f"{file}: the migrated file fails the target schema: {p.message}")
+    return found
+
+
+def _position(loaded: load.Loaded, path: tuple) -> tuple[int | None, int | None]:
+    best = None
+    for st in loaded.doc.statements:
+        if path[:len(st.path)] == st.path and (best is None or len(st.path) > len(best.path)):
+            best = st
+    return (best.line, best.col) if best else (None, None)
 
 
 def _line(loaded: load.Loaded, path: tuple) -> int | None:
