@@ -8,6 +8,7 @@ Unknown keys that the input already had are not losses: they were never read to 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from migrator.engine import Plan
 from migrator.report import dotted
@@ -28,8 +29,8 @@ class Loss:
 def find(plan: Plan, input_problems: set[tuple], release: str, source_version: int) -> list[Loss]:
     from migrator import validate
 
-    source_schema = validate.load_schema(source_version)
-    read_by_source = set(source_schema["properties"]["plugins"].get("properties", {}))
+    source_schema = schema(source_version)
+    read_by_source = plugins_read(source_version)
     by_target = {path: placed.source for path, placed in plan.placed.items()
                  if _read(placed.source, read_by_source)}
     known_elsewhere = known_plugins() - known_plugins(release)
@@ -96,15 +97,24 @@ def _read(source: tuple, plugins: set[str]) -> bool:
     return len(source) < 2 or source[0] != "plugins" or source[1] in plugins
 
 
-def known_plugins(release: str | None = None) -> set[str]:
-    """Plugin URIs a release line has (all lines when None), from the generated schemas."""
-    from migrator import rules, validate
+@cache
+def schema(version: int | str) -> dict:
+    from migrator import validate
+    return validate.load_schema(version)
+
+
+@cache
+def plugins_read(version: int | str) -> frozenset[str]:
+    """Plugin table names a config version or release line reads, from its schema."""
+    return frozenset(schema(version)["properties"]["plugins"].get("properties", {}))
+
+
+@cache
+def known_plugins(release: str | None = None) -> frozenset[str]:
+    """Plugin URIs a release line has (all lines when None)."""
+    from migrator import rules
     lines = [release] if release else list(rules.release_lines())
-    out: set[str] = set()
-    for line in lines:
-        plugins = validate.load_schema(line)["properties"]["plugins"]
-        out.update(plugins.get("properties", {}))
-    return out
+    return frozenset().union(*(plugins_read(line) for line in lines))
 
 
 def _carried(source: tuple, input_problems: set[tuple]) -> bool:

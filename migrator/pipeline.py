@@ -107,8 +107,7 @@ def _schema_findings(loaded: load.Loaded, plan: engine.Plan, output: dict, targe
     found = [Finding("warning", "schema", p.message, dotted(p.path),
                      *_position(loaded, p.path)) for p in problems]
     carried = {p.path for p in problems}
-    read = set(validate.load_schema(loaded.version)["properties"]["plugins"]
-               .get("properties", {}))
+    read = losses.plugins_read(loaded.version)
     sources = {}
     for path, placed in plan.placed.items():
         sources.setdefault(path, placed.source)
