@@ -384,6 +384,8 @@ class Emitter:
         base = dest.final if dest.final is not None else dest.new_header
         rel = copy.path[len(base):]
         value = self.text[st.value_start:st.value_end]
+        if copy.converts:
+            value = render_value(self.plan.values[(st.path, copy.path)])
         self_indent = self._indent(st)
         dest.appended.append(f"{self_indent}{source.render_key(rel)} = {value}{self.nl}")
         self._change("copied", copy.rule, st.path, copy.path, st.line)

@@ -22,6 +22,7 @@ class Target:
     converts: tuple[Rule, ...] = ()         # convert rules whose transform applies to the value
     copy: bool = False
     drop_reason: str | None = None
+    at: tuple | None = None                 # where it stood when a rule dropped it
 
     @property
     def rule(self) -> Rule | None:
@@ -31,10 +32,11 @@ class Target:
         return max((r.rank() for r in self.rules), default=(-1, ()))
 
 
-def _best(rules: tuple[Rule, ...], path: tuple, kinds: set[str]) -> tuple[Rule, list[str]] | None:
+def _best(rules: tuple[Rule, ...], path: tuple, kinds: set[str],
+          holds=lambda rule: True) -> tuple[Rule, list[str]] | None:
     best: tuple[Rule, list[str]] | None = None
     for rule in rules:
-        if rule.kind not in kinds:
+        if rule.kind not in kinds or not holds(rule):
             continue
         caps = rule.src.match(path)
         if caps is None:
@@ -48,10 +50,14 @@ _MOVES = {"move", "keep", "convert", "drop", "plugin"}
 
 
 class Mapper:
-    def __init__(self, chain: list[RuleSet], drops: dict[tuple, str] | None = None) -> None:
+    def __init__(self, chain: list[RuleSet], drops: dict[tuple, str] | None = None,
+                 tree: dict | None = None) -> None:
         self.chain = chain
         self.drops = drops or {}      # input paths dropped on purpose (allowed losses)
+        self.tree = tree or {}        # for `when` / `unless` conditions
         self._cache: dict[tuple, list[Target]] = {}
+        self._stages: dict[int, set[tuple]] = {}
+        self.kept_copies: set[tuple] = set()   # input paths whose reversed copy must not drop
 
     def targets(self, path: tuple) -> list[Target]:
         """Primary target first, then copies."""
@@ -60,39 +66,61 @@ class Mapper:
             hit = self._cache[path] = self._map(path)
         return hit
 
+    def present(self, step: int) -> set[tuple]:
+        """Every key path (and its tables) set in the file as it stands before a step."""
+        if step not in self._stages:
+            paths: set[tuple] = set()
+            for leaf, _ in leaves(self.tree):
+                for t in self._map(leaf, step):
+                    if t.path is not None:
+                        paths.update(t.path[:n] for n in range(1, len(t.path) + 1))
+            self._stages[step] = paths
+        return self._stages[step]
+
+    def holds(self, rule: Rule, step: int) -> bool:
+        if not rule.when and not rule.unless:
+            return True
+        have = self.present(step)
+        return all(p.segments in have for p in rule.when) and \
+            not any(p.segments in have for p in rule.unless)
+
     def target(self, path: tuple) -> Target:
         return self.targets(path)[0]
 
-    def _map(self, path: tuple) -> list[Target]:
+    def _map(self, path: tuple, upto: int | None = None) -> list[Target]:
         for n in range(len(path), 0, -1):
             if path[:n] in self.drops:
                 return [Target(None, drop_reason=self.drops[path[:n]])]
         current = [Target(path)]
-        for step in self.chain:
+        for i, step in enumerate(self.chain[:upto]):
             nxt: list[Target] = []
             for t in current:
                 if t.path is None:
                     nxt.append(t)
                     continue
-                nxt.append(self._step(step, t))
+                keep = path in self.kept_copies
+                nxt.append(self._step(step, t, lambda rule: self.holds(rule, i) and not (
+                    keep and rule.copy_of is not None)))
                 for rule in step.rules:
-                    if rule.kind == "copy" and rule.dst is not None:
+                    if rule.kind == "copy" and rule.dst is not None and self.holds(rule, i):
                         caps = rule.src.match(t.path)
                         if caps is not None:
                             new = rule.dst.fill(caps) + t.path[len(rule.src.segments):]
-                            nxt.append(Target(new, t.rules + (rule,), t.converts, copy=True))
+                            via = (rule,) if rule.transform else ()
+                            nxt.append(Target(new, t.rules + (rule,), t.converts + via,
+                                              copy=True))
             current = nxt
         return current
 
     @staticmethod
-    def _step(step: RuleSet, t: Target) -> Target:
+    def _step(step: RuleSet, t: Target, holds=lambda rule: True) -> Target:
         assert t.path is not None
-        found = _best(step.rules, t.path, _MOVES)
+        found = _best(step.rules, t.path, _MOVES, holds)
         if found is None:
             return t
         rule, caps = found
         if rule.kind == "drop":
-            return Target(None, t.rules + (rule,), t.converts, t.copy, rule.reason)
+            return Target(None, t.rules + (rule,), t.converts, t.copy, rule.reason, t.path)
         assert rule.dst is not None
         new = rule.dst.fill(caps) + t.path[len(rule.src.segments):]
         exact = len(t.path) == len(rule.src.segments)
@@ -174,8 +202,10 @@ def convert(target: Target, value: Any) -> Any:
     return value
 
 
-def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None) -> Plan:
-    mapper = Mapper(chain, drops)
+def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None,
+         kept_copies: set[tuple] | None = None) -> Plan:
+    mapper = Mapper(chain, drops, tree)
+    mapper.kept_copies = set(kept_copies or ())
     placed: dict[tuple, Placed] = {}
     result = Plan(mapper, {}, placed)
     for path, value in leaves(tree):
@@ -202,9 +232,38 @@ def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None
                         for r in t.converts if r.transform)
             _place(result, Placed(new, t.rank(), path, merge), t.path)
         _checks(result, chain, path, value)
+    kept = _copies_that_differ(result, chain)
+    if kept:
+        return plan(tree, chain, drops, mapper.kept_copies | kept)
     for path, p in placed.items():
         _set(result.expected, path, p.value)
     return result
+
+
+def _copies_that_differ(result: Plan, chain: list[RuleSet]) -> set[tuple]:
+    """Read backwards, a copy goes away only while it still equals what the copy makes."""
+    differ: set[tuple] = set()
+    last = len(chain) - 1
+    for d in result.dropped:
+        rule = d.rule
+        if rule is None or rule.copy_of is None or d.path in result.mapper.kept_copies:
+            continue
+        at = result.mapper.target(d.path).at or d.path
+        caps = rule.src.match(at)
+        if caps is None or chain.index(next(s for s in chain if rule in s.rules)) != last:
+            continue
+        origin = rule.copy_of.fill(caps) + at[len(rule.src.segments):]
+        placed = result.placed.get(origin)
+        expect = placed.value if placed is not None else None
+        if expect is not None and rule.transform is not None:
+            name, args = rule.transform
+            try:
+                expect = transforms.apply(name, args, expect)
+            except transforms.Unrepresentable:
+                expect = None
+        if expect != d.value:
+            differ.add(d.path)
+    return differ
 
 
 def _warn(result: Plan, t: Target, path: tuple) -> None:

@@ -81,6 +81,9 @@ class Rule:
     source: str | None = None
     differs: str | None = None
     warn: str | None = None
+    when: tuple[Pattern, ...] = ()                          # only if these keys are set
+    unless: tuple[Pattern, ...] = ()                        # only if these keys are not set
+    copy_of: Pattern | None = None                          # read backwards: the copy's source
     since: str | None = None                                # only for target releases >= since
     before: str | None = None                               # only for target releases < before
     reverse: bool = False                                   # read backwards
@@ -118,22 +121,42 @@ def release_key(release: str) -> tuple[int, ...]:
     return tuple(int(p) for p in release.split("."))
 
 
+def _forward(rs: RuleSet, pattern: Pattern) -> Pattern:
+    """Where a key of the step's source version lives after the step (for conditions)."""
+    best: tuple[Rule, list[str]] | None = None
+    for rule in rs.rules:
+        if rule.kind in ("move", "plugin", "convert", "keep") and rule.dst is not None:
+            caps = rule.src.match(pattern.segments)
+            if caps is not None and (best is None or rule.rank() > best[0].rank()):
+                best = (rule, caps)
+    if best is None or best[0].dst is None:
+        return pattern
+    rule, caps = best
+    return Pattern(rule.dst.fill(caps) + pattern.segments[len(rule.src.segments):])
+
+
 def _reverse(rs: RuleSet) -> RuleSet:
     out: list[Rule] = []
+    uncopies: list[Rule] = []   # first: on a tie, a value that is still a copy goes away
     for r in rs.rules:
+        r = replace(r, when=tuple(_forward(rs, p) for p in r.when),
+                    unless=tuple(_forward(rs, p) for p in r.unless))
         if r.kind in ("move", "plugin", "convert") and r.dst is not None:
             out.append(replace(r, src=r.dst, dst=r.src, reverse=True))
         elif r.kind == "keep":
             out.append(replace(r, reverse=True))
         elif r.kind == "copy" and r.dst is not None:
-            # the copy's target has no home below the step: it goes away with the downgrade
-            out.append(replace(r, kind="drop", src=r.dst, dst=None, reverse=True,
-                               reason=f"only a copy of {r.src}, which keeps the setting"))
+            # the copy's target has no home below the step: it goes away with the downgrade,
+            # as long as it still equals what the copy would make of its source
+            uncopies.append(replace(r, kind="drop", src=r.dst, dst=None, reverse=True,
+                                    copy_of=r.src, when=(), unless=(),
+                                    reason=f"only a copy of {r.src}, which keeps the setting"))
         elif r.kind == "entry":
             for name in r.entries:
                 out.append(replace(r, src=Pattern((name,)), entries=(r.src.segments[0],),
                                    reverse=True))
-    return RuleSet(rs.to_version, rs.from_version, rs.title + " (read backwards)", tuple(out),
+    return RuleSet(rs.to_version, rs.from_version, rs.title + " (read backwards)",
+                   tuple(uncopies + out),
                    rs.file)  # releases: see release_lines(), which reads the upward steps
 
 
@@ -176,12 +199,17 @@ def parse_rules(text: str, file: str = "<rules>") -> RuleSet:
                  if isinstance(m, Tree) and m.data in _META}
         n = 0
         for node in group.children[1:]:
-            if not isinstance(node, Tree) or node.data in _META:
+            if not isinstance(node, Tree) or node.data in _META or node.data in ("when", "unless"):
                 continue
             n += 1
             paths = [c for c in node.children if isinstance(c, Tree) and c.data == "path"]
+            # paths inside when/unless clauses are not the rule's own
             metas = {str(m.data): _text(m.children[0]) for m in node.children
                      if isinstance(m, Tree) and m.data in _META}
+            conds = {kind: tuple(Pattern(tuple(_text(s) for s in m.children[0].children))
+                                 for m in list(group.children[1:]) + list(node.children)
+                                 if isinstance(m, Tree) and m.data == kind)
+                     for kind in ("when", "unless")}
             uses = [m for m in node.children if isinstance(m, Tree) and m.data == "use"]
             strings = [c for c in node.children if isinstance(c, Token)]
             meta = {**gmeta, **metas}
@@ -191,10 +219,15 @@ def parse_rules(text: str, file: str = "<rules>") -> RuleSet:
                 release=meta.get("release"), source=meta.get("source"),
                 differs=meta.get("differs"), warn=meta.get("warn"),
                 since=meta.get("since"), before=meta.get("before"),
+                when=conds["when"], unless=conds["unless"],
                 use=_text(uses[0].children[0]) if uses else None)
             pats = [Pattern(tuple(_text(s) for s in p.children)) for p in paths]
             if kind in ("move", "copy"):
                 kw.update(src=pats[0], dst=pats[1])
+                if strings:  # copy ... via NAME(args)
+                    args = [c for c in node.children if isinstance(c, Tree) and c.data == "args"]
+                    kw.update(transform=(str(strings[0]), tuple(
+                        _text(t) for t in args[0].children) if args else ()))
             elif kind == "keep":
                 kw.update(src=pats[0], dst=pats[0])
             elif kind == "convert":

@@ -54,7 +54,18 @@ def _flag_off(value: Any, flag: str) -> Any:
     raise Unrepresentable(f"no {flag} entry")
 
 
+def _suffix(value: Any, suffix: str) -> Any:
+    return f"{value}{suffix}"
+
+
+def _unsuffix(value: Any, suffix: str) -> Any:
+    if isinstance(value, str) and value.endswith(suffix):
+        return value[: -len(suffix)]
+    raise Unrepresentable(f"{value!r} does not end in {suffix!r}")
+
+
 TRANSFORMS: dict[str, Transform] = {
+    "suffix": Transform(_suffix, _unsuffix, lambda text, *a: None),
     "wrap_list": Transform(_wrap, _unwrap, lambda text, *a: f"[{text}]"),
     "flag_in_list": Transform(_flag_on, _flag_off, lambda text, *a: None, merge_lists=True),
 }

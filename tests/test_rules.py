@@ -19,7 +19,7 @@ def test_every_rule_names_its_release_and_source() -> None:
 def test_steps_chain_up_and_down() -> None:
     assert [(s.from_version, s.to_version) for s in rules.chain(1, 3)] == [(1, 2), (2, 3)]
     assert [(s.from_version, s.to_version) for s in rules.chain(3, 1)] == [(3, 2), (2, 1)]
-    assert rules.known_versions() == (1, 2, 3)
+    assert rules.known_versions() == (1, 2, 3, 4)
 
 
 def test_most_specific_rule_wins() -> None:
