@@ -21,9 +21,10 @@ class Block:
     header: Statement | None                 # None: the root table
     kvs: list[Statement] = field(default_factory=list)
     final: tuple | None = ()                 # the header path it ends with; None: header removed
-    appended: list[str] = field(default_factory=list)
+    appended: list[tuple[str, str]] = field(default_factory=list)   # (unit text, first key)
     created: list["Block"] = field(default_factory=list)
     new_header: tuple | None = None          # for blocks the emitter creates
+    order: object = None                     # the key order moved keys follow in this block
 
     @property
     def path(self) -> tuple:
@@ -53,8 +54,10 @@ def _without_dropped(mapper: Mapper, value: Any, path: tuple) -> Any:
 
 
 class Emitter:
-    def __init__(self, doc: Document, plan: Plan, tree: dict, version: int | None) -> None:
+    def __init__(self, doc: Document, plan: Plan, tree: dict, version: int | None,
+                 order: dict | None = None) -> None:
         self.version = version
+        self.order_schema = order or {}   # the target's schema: containerd's key order
         self.doc = doc
         self.text = doc.text
         self.plan = plan
@@ -155,12 +158,17 @@ class Emitter:
                     out.append(gap)  # a block that vanishes takes its blank line along
                 out.append(header)
                 pos = b.header.end
+            pending = self._in_order(b, placed)
             for st in b.kvs:
                 out.append(self.text[pos:st.leading])
                 kind, txt = placed[id(st)]
+                if kind == "stay" and b.order is not None:
+                    while pending and pending[0][0] is not None and \
+                            pending[0][0] < self._rank(b.final, st, b):  # type: ignore[operator]
+                        out.append(self._ensure_nl(pending.pop(0)[1]))
                 out.append(txt)
                 pos = st.end
-            out.extend(self._ensure_nl(u) for u in b.appended)
+            out.extend(self._ensure_nl(u) for _, u in pending)
             for nb in b.created:
                 out.append(self._new_block_text(b, nb))
         out.append(self.text[pos:])
@@ -181,6 +189,43 @@ class Emitter:
             line += nl
         banner = _banner_end(text)
         return text[:banner] + line + text[banner:]
+
+    def _order(self, table: tuple | None) -> list[str]:
+        from migrator.validate import node_at
+        node = node_at(self.order_schema, table) if table is not None else None
+        return node.get("x-containerd-order", []) if node else []
+
+    def _rank(self, table: tuple | None, st: Statement, b: Block) -> object:
+        key = st.path[len(b.header.path)] if b.header is not None else st.path[0]
+        return self._key_rank(b, str(key))
+
+    def _key_rank(self, b: Block, key: str) -> object:
+        order = b.order if b.order is not None else []
+        if order == "alphabetical":
+            return key
+        return order.index(key) if key in order else None
+
+    def _in_order(self, b: Block, placed: dict) -> list[tuple[object, str]]:
+        """Keys moved into this block, each with its place in the order the block's own keys
+        follow: containerd 2.x's struct order, or 1.x's alphabetical one (go-toml v1 sorts).
+        A block in neither order gets them at its end."""
+        keys = [str(st.path[len(b.header.path)] if b.header is not None else st.path[0])
+                for st in b.kvs if placed[id(st)][0] == "stay"]
+        struct = self._order(b.final)
+        in_struct = bool(struct) and all(k in struct for k in keys) and \
+            [struct.index(k) for k in keys] == sorted(struct.index(k) for k in keys)
+        alphabetical = bool(keys) and keys == sorted(keys)
+        old_style = self.version is None or self.version <= 2  # written by 1.x: sorted keys
+        if alphabetical and (old_style or not in_struct):
+            b.order = "alphabetical"
+        elif in_struct:
+            b.order = struct
+        else:
+            b.order = None
+            return [(None, u) for u, _ in b.appended]
+        ranked = [(self._key_rank(b, k), u) for u, k in b.appended]
+        known = sorted((r for r in ranked if r[0] is not None), key=lambda r: r[0])
+        return known + [r for r in ranked if r[0] is None]
 
     def _ensure_nl(self, unit: str) -> str:
         return unit if unit.endswith("\n") else unit + self.nl
@@ -263,7 +308,7 @@ class Emitter:
             return "stay", unit
         dest = self._dest(b, primary.path[:-1])
         rel = primary.path[len(dest.final if dest.final is not None else dest.new_header):]
-        dest.appended.append(self._unit(st, rel, new_value))
+        dest.appended.append((self._unit(st, rel, new_value), str(rel[0])))
         if primary.path != st.path:
             self._change("converted" if primary.converts else "moved", primary.rule, st.path,
                          primary.path, st.line)
@@ -288,7 +333,10 @@ class Emitter:
         quote = "'" if ref is not None and any(p.quote == "'" for p in ref.parts) else '"'
         assert nb.final is not None
         head = f"{blank}{indent}[{source.render_key(nb.final, quote)}]{self.nl}"
-        return head + "".join(self._ensure_nl(u) for u in nb.appended)
+        order = self._order(nb.final)
+        units = sorted(nb.appended, key=lambda u: order.index(u[1]) if u[1] in order
+                       else len(order))
+        return head + "".join(self._ensure_nl(u) for u, _ in units)
 
     def _unit(self, st: Statement, rel: tuple, value_text: str | None) -> str:
         t = self.text
@@ -387,7 +435,8 @@ class Emitter:
         if copy.converts:
             value = render_value(self.plan.values[(st.path, copy.path)])
         self_indent = self._indent(st)
-        dest.appended.append(f"{self_indent}{source.render_key(rel)} = {value}{self.nl}")
+        dest.appended.append((f"{self_indent}{source.render_key(rel)} = {value}{self.nl}",
+                              str(rel[0])))
         self._change("copied", copy.rule, st.path, copy.path, st.line)
 
     def _explode(self, b: Block, st: Statement) -> None:
@@ -402,8 +451,9 @@ class Emitter:
                 dest = self._dest(b, t.path[:-1])
                 base = dest.final if dest.final is not None else dest.new_header
                 rel = t.path[len(base):]
-                dest.appended.append(
-                    f"{self._indent(st)}{source.render_key(rel)} = {render_value(new)}{self.nl}")
+                dest.appended.append((
+                    f"{self._indent(st)}{source.render_key(rel)} = {render_value(new)}{self.nl}",
+                    str(rel[0])))
                 self._change("copied" if i else "moved", t.rule, path, t.path, st.line)
 
     def _change(self, kind: str, rule: Rule | None, src: tuple, dst: tuple | None,

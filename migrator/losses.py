@@ -63,35 +63,13 @@ _NONE = object()
 
 def _is_default(schema: dict, path: tuple, value: object) -> bool:
     """Whether containerd of the source version would use this value anyway."""
-    node: dict | None = schema
-    for key in path:
-        if node is None:
-            return False
-        props = node.get("properties", {})
-        if key in props:
-            node = props[key]
-        elif isinstance(node.get("additionalProperties"), dict):
-            node = node["additionalProperties"]
-        else:
-            return False
-        if "$ref" in node:
-            node = _resolve(schema, node["$ref"])
+    from migrator.validate import node_at
+    node = node_at(schema, path)
     if node is None:
         return False
     if "default" in node:
         return node["default"] == value
     return value in ("", 0, False, [], {})  # Go zero values are containerd's unset
-
-
-def _resolve(schema: dict, ref: str) -> dict | None:
-    node: object = schema
-    for part in ref.lstrip("#/").split("/"):
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    return node if isinstance(node, dict) else None
-
-
 def _read(source: tuple, plugins: set[str]) -> bool:
     """Only what the source's containerd read can be lost (1.x ignores URI tables in v1)."""
     return len(source) < 2 or source[0] != "plugins" or source[1] in plugins

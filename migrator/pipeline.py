@@ -67,7 +67,8 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
             " (its value is the default, so nothing changes)" if x.default else "")
             for x in found})
     version = to if (to >= 2 or "version" in loaded.tree) else None
-    emitter = Emitter(loaded.doc, plan, loaded.tree, version)
+    from migrator.losses import schema
+    emitter = Emitter(loaded.doc, plan, loaded.tree, version, schema(release or to))
     result.text = emitter.run()
     expected = dict(plan.expected)
     for table in emitter.kept_tables():

@@ -443,3 +443,25 @@ def _suggest_elsewhere(key: str, path: tuple, root: dict) -> str | None:
     if len(hits) == 1:
         return dotted(hits[0])
     return None
+
+
+def node_at(schema: dict, path: tuple) -> dict | None:
+    """The schema of the value at a key path (following properties, then additionalProperties)."""
+    node: dict | None = schema
+    for key in path:
+        if node is None:
+            return None
+        props = node.get("properties", {})
+        if key in props:
+            node = props[key]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            return None
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if ref:
+            target: object = schema
+            for part in ref.lstrip("#/").split("/"):
+                target = target.get(part) if isinstance(target, dict) else None
+            node = target if isinstance(target, dict) else None
+    return node

@@ -221,6 +221,19 @@ def _dotted(path: tuple) -> str:
     return ".".join(out)
 
 
+def _struct_order(orders: list[list[str]]) -> list[str]:
+    """containerd's own key order (the Go struct's, as the inventory lists it), newest line
+    first; a key only older lines have goes right after its predecessor there. The emitter puts
+    a key it moves into an existing table at this position."""
+    out = list(orders[-1]) if orders else []
+    for order in reversed(orders[:-1]):
+        for i, key in enumerate(order):
+            if key not in out:
+                prev = next((k for k in reversed(order[:i]) if k in out), None)
+                out.insert(out.index(prev) + 1 if prev is not None else 0, key)
+    return out
+
+
 def _former_entry(src: str, dest: str | None, scope: str, path: tuple) -> dict:
     """{'removed_in': '2.0', 'moved_to': 'plugins."x".key' | absent, 'note': raw text}."""
     entry: dict[str, Any] = {"removed_in": _next_line(src)}
@@ -413,13 +426,14 @@ class Builder:
         for name in names:
             entries = [(line, fields[name]) for line, fields in tables if name in fields]
             props[name] = self.field(scope, path + (name,), entries)
-        schema = {"type": "object", "properties": props, "additionalProperties": False}
+        schema = {"type": "object", "properties": props, "additionalProperties": False,
+                  "x-containerd-order": _struct_order([list(fields) for _, fields in tables])}
         former = self.former(scope, path, set(names))
         if former:
             schema["x-containerd-former-keys"] = former
         return schema
 
-    def former(self, scope: str, path: tuple, names: set[str]) -> dict:
+    def former(self, scope: str, path: tuple, names: set[str]) -> dict:  # noqa: D401
         """Keys an older line had in this table and that left it before this schema's lines
         (from changes.json): the validator explains them instead of guessing a spelling."""
         last = LINES.index(self.lines[-1])

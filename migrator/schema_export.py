@@ -1,0 +1,49 @@
+"""The committed JSON Schemas as text, for `containerd-migrate schema`.
+
+    schema_text(version=3)           # schemas/containerd-config-v3.json
+    schema_text(containerd="2.1")    # schemas/containerd-2.1.json (also "v2.1", "2.1.4")
+
+The text is the file exactly as committed (same bytes once encoded as UTF-8, trailing newline
+included), so `containerd-migrate schema --version 3 > containerd-config-v3.json` reproduces it.
+The files are read from migrator/_data/schemas in a wheel and from <repo>/schemas in a checkout.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from migrator.validate import LINE_FILES, VERSION_FILES, schemas_dir
+
+VERSIONS: tuple[int, ...] = tuple(sorted(VERSION_FILES))
+LINES: tuple[str, ...] = tuple(LINE_FILES)
+
+_LINE = re.compile(r"v?(\d+\.\d+)(?:\.\d+)?")
+
+
+def schema_file_name(version: int | str | None = None, containerd: str | None = None) -> str:
+    """File name of the schema for a config version (1-4) or a release line ("1.6".."2.3")."""
+    if (version is None) == (containerd is None):
+        raise ValueError("give exactly one of a config version or a containerd release line")
+    if version is not None:
+        number = version
+        if isinstance(version, str) and version.strip().lower().removeprefix("v").isdigit():
+            number = int(version.strip().lower().removeprefix("v"))
+        if isinstance(number, bool) or not isinstance(number, int) or number not in VERSION_FILES:
+            raise ValueError(f"unknown config version {version!r} "
+                             f"(known: {', '.join(map(str, VERSIONS))})")
+        return VERSION_FILES[number]
+    m = _LINE.fullmatch(str(containerd).strip().lower())
+    if not m or m.group(1) not in LINE_FILES:
+        raise ValueError(f"unknown containerd release line {containerd!r} "
+                         f"(known: {', '.join(LINES)})")
+    return LINE_FILES[m.group(1)]
+
+
+def schema_file(version: int | str | None = None, containerd: str | None = None) -> Path:
+    return schemas_dir() / schema_file_name(version, containerd)
+
+
+def schema_text(version: int | None = None, containerd: str | None = None) -> str:
+    """The schema JSON for a config version or a release line, exactly as committed."""
+    data = schema_file(version, containerd).read_bytes()
+    return data.decode("utf-8")

@@ -1,0 +1,95 @@
+"""Writing files so that a crash, a full disk or a failed write never leaves half a config.
+
+`write_atomic` is what `--in-place`, `-o` and `--report-json` use.
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import tempfile
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes, *,
+                 backup_suffix: str | None = None) -> str:
+    """Replace the file at `path` with `data` atomically; return the path actually written.
+
+    - Symlinks are resolved first (`os.path.realpath`): the link's *target* is replaced and the
+      link stays a link pointing at it. A backup is made beside the target, too.
+    - The data goes to a temporary file in the target's directory (`.<name>.<random>.tmp`, from
+      `tempfile.mkstemp`), which is flushed and fsynced, given the mode of the file it replaces
+      (and, when running as root, its owner and group; a new file gets 0666 minus the umask),
+      then renamed over the target with `os.replace`; finally the directory is fsynced.
+    - With `backup_suffix`, the existing file is first copied to `<target><suffix>` the same
+      atomic way (same mode and owner as the original). Nothing is backed up when the file
+      does not exist yet.
+    - On any failure before the rename, the temporary file is removed, the original is untouched
+      and the exception (an `OSError`, normally) propagates.
+    - Not kept: hard links (the path gets a new inode), extended attributes, ACLs and SELinux
+      labels (run `restorecon` on SELinux systems).
+    - The target must be a regular file or not exist: a directory raises `IsADirectoryError`,
+      anything else (a device, a FIFO, a socket) `OSError(EINVAL)`, because renaming over
+      `/dev/null` as root would replace the device.
+    """
+    target = os.path.realpath(os.fspath(path))
+    try:
+        original = os.stat(target)
+    except FileNotFoundError:
+        original = None
+    if original is not None:
+        if stat.S_ISDIR(original.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+        if not stat.S_ISREG(original.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", os.fspath(path))
+    if backup_suffix and original is not None:
+        with open(target, "rb") as f:
+            old = f.read()
+        _replace(target + backup_suffix, old, original)
+    _replace(target, data, original)
+    return target
+
+
+def _replace(target: str, data: bytes, like: os.stat_result | None) -> None:
+    directory, name = os.path.split(target)
+    directory = directory or "."
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            if like is not None:
+                if os.geteuid() == 0:
+                    os.fchown(f.fileno(), like.st_uid, like.st_gid)  # before chmod: chown
+                mode = stat.S_IMODE(like.st_mode)                     # clears setuid bits
+            else:
+                mode = 0o666 & ~_umask()
+            os.fchmod(f.fileno(), mode)
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename durable. Best effort: the new file is already in place, and some
+    filesystems cannot fsync a directory, so a failure here is not reported."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
