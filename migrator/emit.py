@@ -154,8 +154,10 @@ class Emitter:
                 gap = self.text[pos:b.header.leading]
                 header = self._header_text(b)
                 gone = not header and all(not placed[id(st)][1] for st in b.kvs)
-                if not (gone and not gap.strip()):
-                    out.append(gap)  # a block that vanishes takes its blank line along
+                end = b.kvs[-1].end if b.kvs else b.header.end
+                after = self.text[end:end + 2].lstrip(" \t")
+                if not (gone and not gap.strip() and after[:1] in ("\n", "\r")):
+                    out.append(gap)  # a vanished table between blank lines takes one along
                 out.append(header)
                 pos = b.header.end
             pending = self._in_order(b, placed)
@@ -187,8 +189,12 @@ class Emitter:
         first = self.doc.statements[0] if self.doc.statements else None
         if first is not None and first.kind != "keyvalue":
             line += nl
-        banner = _banner_end(text)
-        return text[:banner] + line + text[banner:]
+        # after leading comment paragraphs (a banner), before the comments of the first setting;
+        # everything before the first statement is untouched text, so the offset still holds
+        at = first.leading if first is not None else len(text)
+        if at and not text[:at].endswith("\n"):
+            line = nl + line
+        return text[:at] + line + text[at:]
 
     def _order(self, table: tuple | None) -> list[str]:
         from migrator.validate import node_at
@@ -212,6 +218,9 @@ class Emitter:
         keys = [str(st.path[len(b.header.path)] if b.header is not None else st.path[0])
                 for st in b.kvs if placed[id(st)][0] == "stay"]
         struct = self._order(b.final)
+        if len(keys) < 2:  # one key follows any order: no evidence, so append
+            b.order = None
+            return [(None, u) for u, _ in b.appended]
         in_struct = bool(struct) and all(k in struct for k in keys) and \
             [struct.index(k) for k in keys] == sorted(struct.index(k) for k in keys)
         alphabetical = bool(keys) and keys == sorted(keys)
@@ -464,21 +473,6 @@ class Emitter:
             to_path=dotted(dst) if dst is not None else None,
             release=rule.release if rule else None, source=rule.source if rule else None,
             differs=rule.differs if rule else None))
-
-
-def _banner_end(text: str) -> int:
-    """End of a leading comment block that a blank line separates from the rest, else 0."""
-    pos, seen_comment = 0, False
-    for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        if stripped.startswith("#"):
-            seen_comment = True
-        elif not stripped and seen_comment:
-            return pos + len(line)
-        else:
-            return 0
-        pos += len(line)
-    return 0
 
 
 def _reason(kind: str, rule: Rule | None) -> str:

@@ -153,6 +153,7 @@ def _parse_stderr(stderr: str, scratch: str) -> tuple[list[str], list[str]]:
         if line.startswith("time=") or line.startswith("level="):
             fields = _logfmt(line)
             level = fields.get("level", "")
+            keys: tuple[str, ...]
             if level in ("warning", "warn"):
                 sink, keys = warnings, ("key", "plugin")
             elif level in ("error", "fatal", "panic"):
@@ -185,12 +186,12 @@ def _resolve(line_or_path: str | os.PathLike[str]) -> Path:
         if not path.exists():
             raise FileNotFoundError(f"containerd binary {path} does not exist")
         return path
-    path = binary(str(line_or_path))
-    if path is None:
+    found = binary(str(line_or_path))
+    if found is None:
         raise FileNotFoundError(
             f"containerd {line_or_path} binary not found in {cache_dir() / 'bin'}; "
             "run scripts/fetch-containerd.sh")
-    return path
+    return found
 
 
 def dump(line_or_path: str | os.PathLike[str], text: str | bytes, *,

@@ -113,7 +113,15 @@ class MigrationResult:
 
 
 def parse_dotted(text: str) -> tuple:
-    """Inverse of `dotted` for paths without array indexes."""
+    """Inverse of `dotted`: TOML key segments, with `[N]` array indexes as ints."""
+    import re
+
     from migrator import source
-    doc = source.parse(f"[{text}]\n")
-    return tuple(p.name for p in doc.statements[0].parts)
+    out: list = []
+    for piece in re.split(r"(\[\d+\])", text):
+        if re.fullmatch(r"\[\d+\]", piece):
+            out.append(int(piece[1:-1]))
+        elif piece.strip("."):
+            doc = source.parse(f"[{piece.strip('.')}]\n")
+            out.extend(p.name for p in doc.statements[0].parts)
+    return tuple(out)

@@ -1,0 +1,322 @@
+"""The command line: `containerd-migrate FILE... --to N [-o OUT | --in-place | --diff | --check]`.
+
+stdout carries only TOML (or a diff, or `--report-json -`), so `> out.toml` always works; the
+report and every error go to stderr. Bad input is one line (`file:line:col: message` or
+`file: message`), never a traceback, and nothing is written. The migration library is imported
+only once a command runs, so `--help` and `--version` stay fast.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import click
+
+EXIT_OK, EXIT_CHECK, EXIT_ERROR, EXIT_LOSS = 0, 1, 2, 3
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+DEBUG_ENV = "CONTAINERD_MIGRATE_DEBUG"
+PROG = "containerd-migrate"
+
+EPILOG = """\b
+Examples:
+  containerd-migrate config.toml --to 3 > new.toml
+  containerd-migrate config.toml --to 3 --in-place --backup .bak
+  containerd-migrate --to 3 --check nodes/*.toml
+\b
+Exit codes: 0 done; 1 --check found a file to migrate; 2 bad input or usage (one line
+per file on stderr, nothing written); 3 the target version cannot express a setting.
+With several files the exit code is the worst of them (3 > 2 > 1 > 0).
+"""
+
+
+class _StdoutClosed(Exception):
+    """stdout went away (`| head`): stop quietly."""
+
+
+@dataclass
+class _Outcome:
+    name: str
+    code: int = EXIT_OK
+    changed: bool = False
+    entry: dict[str, Any] = field(default_factory=dict)  # this file's --report-json entry
+
+
+@dataclass
+class _Job:
+    to: int
+    mode: str                 # "stdout", "output", "in-place", "check" (with or without diff)
+    diff: bool
+    check: bool
+    output: str | None
+    backup: str | None
+    quiet: bool
+
+
+@click.command(name=PROG, epilog=EPILOG,
+               context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.argument("files", nargs=-1, required=True, metavar="FILE...",
+                type=click.Path(allow_dash=True))
+@click.option("--to", "to", type=int, required=True, metavar="N",
+              help="Config version to migrate to.")
+@click.option("-o", "--output", metavar="PATH", type=click.Path(allow_dash=True),
+              help="Write the migrated TOML to PATH (atomically) instead of stdout.")
+@click.option("--in-place", is_flag=True,
+              help="Rewrite each FILE atomically, only when its content changes; through a "
+                   "symlink the link's target is rewritten.")
+@click.option("--backup", metavar="SUFFIX",
+              help="With --in-place: first copy each file that changes to FILE+SUFFIX.")
+@click.option("--diff", is_flag=True, help="Print a unified diff on stdout; write nothing.")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 if a FILE is not already what --to N gives.")
+@click.option("--report-json", metavar="PATH", type=click.Path(allow_dash=True),
+              help="Also write the report as JSON to PATH ('-': stdout, when the TOML does not "
+                   "go there). With several files: a list, one entry per file (failed files "
+                   "have an 'error' key).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="No report on stderr (errors are still printed).")
+@click.version_option(None, "--version", package_name="containerd-migrate", prog_name=PROG,
+                      message="%(prog)s %(version)s")
+def main(files: tuple[str, ...], to: int, output: str | None, in_place: bool,
+         backup: str | None, diff: bool, check: bool, report_json: str | None,
+         quiet: bool) -> None:
+    """Migrate containerd config.toml FILE(s) to config version N.
+
+    The migrated TOML goes to stdout (FILE '-' reads stdin) and the report of every change,
+    with the rule and containerd release it follows, to stderr.
+    """
+    job = _validate(files, to, output, in_place, backup, diff, check, report_json, quiet)
+    try:
+        code = _run(files, job, report_json)
+    except _StdoutClosed:
+        _silence_stdout()
+        code = EXIT_ERROR
+    except Exception as exc:  # a bug: one line, the traceback only on request
+        code = _internal_error(exc)
+    sys.exit(code)
+
+
+def _validate(files: tuple[str, ...], to: int, output: str | None, in_place: bool,
+              backup: str | None, diff: bool, check: bool, report_json: str | None,
+              quiet: bool) -> _Job:
+    from migrator.pipeline import supported_versions
+
+    known = supported_versions()
+    if to not in known:
+        raise click.BadParameter(f"unsupported version {to} (this tool knows "
+                                 f"{', '.join(map(str, known))})", param_hint="'--to'")
+    if output == STDIN:
+        output = None
+    modes = [name for name, on in (("--output", output is not None), ("--in-place", in_place),
+                                   ("--check/--diff", check or diff)) if on]
+    if len(modes) > 1:
+        raise click.UsageError(f"{' and '.join(modes)} do not go together")
+    if backup is not None:
+        if not in_place:
+            raise click.UsageError("--backup needs --in-place")
+        if not backup or os.sep in backup or (os.altsep and os.altsep in backup):
+            raise click.BadParameter("must be a non-empty file name suffix such as .bak",
+                                     param_hint="'--backup'")
+    if files.count(STDIN) > 1:
+        raise click.UsageError("stdin ('-') can be read only once")
+    if in_place and STDIN in files:
+        raise click.UsageError("--in-place cannot rewrite stdin ('-')")
+    mode = ("in-place" if in_place else "output" if output is not None
+            else "check" if (check or diff) else "stdout")
+    if len(files) > 1 and mode in ("stdout", "output"):
+        raise click.UsageError("several files need --check, --diff or --in-place "
+                               "(stdout and -o take one file)")
+    if report_json == STDIN and (mode == "stdout" or diff):
+        raise click.UsageError("--report-json - needs stdout free: add -o, --in-place or "
+                               "--check, or give --report-json a file")
+    return _Job(to=to, mode=mode, diff=diff, check=check, output=output, backup=backup,
+                quiet=quiet)
+
+
+def _run(files: tuple[str, ...], job: _Job, report_json: str | None) -> int:
+    stdout = click.get_binary_stream("stdout")
+    outcomes = [_process(name, job, stdout) for name in files]
+    code = max(o.code for o in outcomes)
+    if report_json is not None and (len(files) > 1 or code in (EXIT_OK, EXIT_CHECK)):
+        data: Any = [o.entry for o in outcomes] if len(files) > 1 else outcomes[0].entry
+        code = max(code, _write_report(report_json, data, stdout))
+    if len(files) > 1 and not job.quiet:
+        click.echo(_summary(outcomes, job), err=True)
+    return code
+
+
+def _process(name: str, job: _Job, stdout: BinaryIO) -> _Outcome:
+    display = STDIN_NAME if name == STDIN else name
+    try:
+        return _migrate_one(name, display, job, stdout)
+    except _StdoutClosed:
+        raise
+    except Exception as exc:  # a bug in one file's migration: report it, go on with the batch
+        return _Outcome(display, _internal_error(exc, display),
+                        entry={"file": display, "error": f"internal error: {_one_line(exc)}"})
+
+
+def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO) -> _Outcome:
+    from migrator.errors import ConfigError, LossError
+    from migrator.pipeline import migrate
+
+    try:
+        data = _read(name)
+    except OSError as exc:
+        return _fail(display, f"{display}: {_strerror(exc)}")
+    try:
+        result = migrate(data, to=job.to, file=display)
+    except LossError as exc:
+        return _fail(display, str(exc), EXIT_LOSS)
+    except ConfigError as exc:
+        return _fail(display, str(exc))
+    out = result.text.encode("utf-8")
+    changed = out != data
+    if job.mode == "stdout":
+        _to_stdout(stdout, out)
+    elif job.mode == "output":
+        assert job.output is not None
+        try:
+            _write_file(job.output, out)
+        except OSError as exc:
+            return _fail(display, f"{job.output}: cannot write: {_strerror(exc)}")
+    elif job.mode == "in-place" and changed:
+        from migrator.write import write_atomic
+        try:
+            write_atomic(name, out, backup_suffix=job.backup)
+        except OSError as exc:
+            return _fail(display, f"{display}: cannot write: {_strerror(exc)}")
+    if job.diff and changed:
+        _to_stdout(stdout, unified_diff(result.input_text, result.text, display).encode("utf-8"))
+    if not job.quiet:
+        click.echo(result.format_text(), err=True, nl=False)
+    code = EXIT_CHECK if job.check and changed else EXIT_OK
+    return _Outcome(display, code, changed, entry=result.to_json())
+
+
+def unified_diff(before: str, after: str, name: str) -> str:
+    """`diff -u` between two texts, labelled a/<name> and b/<name>, line endings kept."""
+    import difflib
+
+    out = []
+    for line in difflib.unified_diff(_lines(before), _lines(after), f"a/{name}", f"b/{name}"):
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _lines(text: str) -> list[str]:
+    """Split after each '\\n' only (str.splitlines also splits at U+2028 and friends, which a
+    TOML string may hold)."""
+    parts = text.split("\n")
+    lines = [p + "\n" for p in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def _read(name: str) -> bytes:
+    """The file's bytes, at most one more than the library accepts (it then says so), so that
+    `/dev/zero` or a huge file cannot eat the memory."""
+    from migrator.load import MAX_BYTES
+
+    if name == STDIN:
+        return click.get_binary_stream("stdin").read(MAX_BYTES + 1)
+    with open(name, "rb") as f:
+        return f.read(MAX_BYTES + 1)
+
+
+def _write_file(path: str, data: bytes) -> None:
+    """Atomically to a regular file; straight into a device or FIFO (`-o /dev/stdout`)."""
+    import stat
+
+    from migrator.write import write_atomic
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        with open(path, "wb") as f:
+            f.write(data)
+        return
+    write_atomic(path, data)
+
+
+def _write_report(path: str, data: Any, stdout: BinaryIO) -> int:
+    import json
+
+    text = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    if path == STDIN:
+        _to_stdout(stdout, text)
+        return EXIT_OK
+    try:
+        _write_file(path, text)
+    except OSError as exc:
+        click.echo(f"{path}: cannot write: {_strerror(exc)}", err=True)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _to_stdout(stdout: BinaryIO, data: bytes) -> None:
+    try:
+        stdout.write(data)
+        stdout.flush()
+    except BrokenPipeError:
+        raise _StdoutClosed() from None
+
+
+def _silence_stdout() -> None:
+    """After EPIPE, point stdout at /dev/null so the interpreter's final flush stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _fail(display: str, message: str, code: int = EXIT_ERROR) -> _Outcome:
+    message = _one_line(message)
+    click.echo(message, err=True)
+    return _Outcome(display, code, entry={"file": display, "error": message})
+
+
+def _summary(outcomes: list[_Outcome], job: _Job) -> str:
+    done = [o for o in outcomes if o.code in (EXIT_OK, EXIT_CHECK)]
+    verb = "rewritten" if job.mode == "in-place" else "to migrate"
+    parts = [f"{sum(o.changed for o in done)} {verb}",
+             f"{sum(not o.changed for o in done)} already at version {job.to}"]
+    failed = sum(o.code == EXIT_ERROR for o in outcomes)
+    lossy = sum(o.code == EXIT_LOSS for o in outcomes)
+    if failed:
+        parts.append(f"{failed} failed")
+    if lossy:
+        parts.append(f"{lossy} cannot be expressed in version {job.to}")
+    return f"{PROG}: {len(outcomes)} files: " + ", ".join(parts)
+
+
+def _strerror(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split("\n")).replace("\r", " ")
+
+
+def _internal_error(exc: BaseException, file: str | None = None) -> int:
+    if os.environ.get(DEBUG_ENV) == "1":
+        import traceback
+        traceback.print_exception(exc, file=sys.stderr)
+    text = _one_line(exc)
+    if type(exc).__name__ != "InternalError":
+        text = f"{type(exc).__name__}: {text}"
+    if file is not None and not text.startswith(f"{file}: "):
+        text = f"{file}: {text}"
+    click.echo(f"{PROG}: internal error: {text} (set {DEBUG_ENV}=1 for the traceback)",
+               err=True)
+    return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
