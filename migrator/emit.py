@@ -192,6 +192,8 @@ class Emitter:
         # after leading comment paragraphs (a banner), before the comments of the first setting;
         # everything before the first statement is untouched text, so the offset still holds
         at = first.leading if first is not None else len(text)
+        while text.startswith("#:schema", at):  # editors read the directive only above all keys
+            at = text.find("\n", at) + 1 or len(text)
         if at and not text[:at].endswith("\n"):
             line = nl + line
         return text[:at] + line + text[at:]

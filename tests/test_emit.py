@@ -111,3 +111,8 @@ def test_no_final_newline_is_kept() -> None:
 def test_target_version_is_byte_identical(to: int) -> None:
     text = f"version = {to}  # keep\n\n[plugins]\n"
     assert up(text, to) == text
+
+
+def test_schema_directive_stays_first() -> None:
+    text = '#:schema ./containerd-config-v3.json\n[plugins.cri]\n  sandbox_image = "x"\n'
+    assert up(text).startswith('#:schema ./containerd-config-v3.json\nversion = 3\n')
