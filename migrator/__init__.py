@@ -9,8 +9,8 @@
 Bad input raises ConfigError (str() gives `file:line:col: message`).
 """
 from migrator.errors import ConfigError, LossError
-from migrator.pipeline import migrate, supported_versions
+from migrator.pipeline import UNSET, migrate, supported_versions
 from migrator.report import Change, Finding, MigrationResult
 
-__all__ = ["migrate", "supported_versions", "ConfigError", "LossError", "Change", "Finding",
+__all__ = ["migrate", "UNSET", "supported_versions", "ConfigError", "LossError", "Change", "Finding",
            "MigrationResult"]

@@ -31,6 +31,7 @@ def unaccounted(input_tree: dict, output_tree: dict, plan: Plan,
                     problems.append(f"{dotted(path)} was dropped but is not in the report")
                 continue
             key = dotted(t.path)
+            new = plan.overrides.get(t.path, new)
             if new == {} and isinstance(_get(output_tree, t.path), dict):
                 continue  # an empty table: the output has it, maybe with more inside
             have = out_leaves.get(t.path, _MISSING)

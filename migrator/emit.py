@@ -147,6 +147,8 @@ class Emitter:
         for b in self.blocks:
             for st in b.kvs:
                 placed[id(st)] = self._place(b, st)
+        for path, value in self.plan.added.items():
+            self._add(path, value)
         out: list[str] = []
         pos = 0
         for b in self.blocks:
@@ -375,6 +377,8 @@ class Emitter:
                 return None  # merged into the list another statement writes
             if placed.value != value:
                 return render_value(placed.value)
+        if target.path in self.plan.overrides:
+            return render_value(self.plan.overrides[target.path])
         if st.value_kind == "inline" and not target.converts:
             kept = _without_dropped(self.mapper, _get(self.tree, st.path), st.path)
             if kept == _get(self.tree, st.path):
@@ -437,6 +441,29 @@ class Emitter:
             release=rule.release if rule else None, source=rule.source if rule else None,
             differs=rule.differs if rule else None))
 
+    def _add(self, path: tuple, value: Any) -> None:
+        """A key the caller sets that the file does not have: into its table's block, or under
+        a new header after the block of its closest relative."""
+        def kinship(b: Block) -> int:
+            f = b.final if b.final is not None else ()
+            n = 0
+            while n < min(len(f), len(path)) and f[n] == path[n]:
+                n += 1
+            return n
+        live = [b for b in self.blocks if b.final is not None and b.header is not None] or \
+            [self.blocks[0]]
+        anchor = max(reversed(live), key=kinship)  # the last of the closest
+        dest = self._dest(anchor, path[:-1])
+        base = dest.final if dest.final is not None else dest.new_header
+        indent = ""
+        if anchor.kvs:
+            indent = self._indent(anchor.kvs[0])
+        elif anchor.header is not None:
+            indent = self._indent(anchor.header) + "  "
+        line = f"{indent}{source.render_key(path[len(base):])} = {render_value(value)}{self.nl}"
+        dest.appended.append((line, str(path[len(base)])))
+        self._change("added", None, path, path, 0)
+
     def _copy(self, b: Block, st: Statement, copy: Target) -> None:
         assert copy.path is not None
         dest = self._dest(b, copy.path[:-1])
@@ -480,6 +507,8 @@ class Emitter:
 def _reason(kind: str, rule: Rule | None) -> str:
     if kind == "header":
         return "version header set to the target version"
+    if kind == "added":
+        return "set on request"
     if rule is None:
         return kind
     if kind == "copied":

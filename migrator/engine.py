@@ -190,6 +190,8 @@ class Plan:
     dropped: list[Dropped] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     values: dict[tuple, Any] = field(default_factory=dict)   # new value per (source, target)
+    overrides: dict[tuple, Any] = field(default_factory=dict)  # target path -> value set
+    added: dict[tuple, Any] = field(default_factory=dict)      # new keys (target paths)
 
 
 def convert(target: Target, value: Any) -> Any:
@@ -203,7 +205,8 @@ def convert(target: Target, value: Any) -> Any:
 
 
 def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None,
-         kept_copies: set[tuple] | None = None) -> Plan:
+         kept_copies: set[tuple] | None = None, sets: dict[tuple, Any] | None = None) -> Plan:
+    """Where every input leaf goes; `sets` (in target coordinates) override or add values."""
     mapper = Mapper(chain, drops, tree)
     mapper.kept_copies = set(kept_copies or ())
     placed: dict[tuple, Placed] = {}
@@ -216,8 +219,7 @@ def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None
                 continue  # an empty value is the default: a copy of it says nothing
             _warn(result, t, path)
             if t.path is None:
-                result.dropped.append(Dropped(path, value, t.rule, t.drop_reason or "removed",
-                                              loss=t.rule is None))
+                result.dropped.append(Dropped(path, value, t.rule, t.drop_reason or "removed"))
                 continue
             try:
                 new = convert(t, value)
@@ -234,10 +236,27 @@ def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None
         _checks(result, chain, path, value)
     kept = _copies_that_differ(result, chain)
     if kept:
-        return plan(tree, chain, drops, mapper.kept_copies | kept)
+        return plan(tree, chain, drops, mapper.kept_copies | kept, sets)
+    for path, value in (sets or {}).items():
+        _apply_set(result, path, value)
     for path, p in placed.items():
         _set(result.expected, path, p.value)
     return result
+
+
+def _apply_set(result: Plan, path: tuple, value: Any) -> None:
+    old = result.placed.get(path)
+    if old is not None:
+        if old.value != value:
+            result.overrides[path] = value
+            result.placed[path] = Placed(value, old.rank, old.source, old.merge)
+        return
+    inside = [p for p in result.placed if p[:len(path)] == path and len(p) > len(path)]
+    above = [p for p in result.placed if path[:len(p)] == p]
+    if inside or above:
+        raise ValueError(f"{dotted(path)} is a table here, or inside a value; cannot set it")
+    result.added[path] = value
+    result.placed[path] = Placed(value, (99, ()), ())
 
 
 def _copies_that_differ(result: Plan, chain: list[RuleSet]) -> set[tuple]:

@@ -32,7 +32,7 @@ def find(plan: Plan, input_problems: set[tuple], release: str, source_version: i
     source_schema = schema(source_version)
     read_by_source = plugins_read(source_version)
     by_target = {path: placed.source for path, placed in plan.placed.items()
-                 if _read(placed.source, read_by_source)}
+                 if placed.source and _read(placed.source, read_by_source)}
     known_elsewhere = known_plugins() - known_plugins(release)
     losses: dict[tuple, Loss] = {}
     for path, source in by_target.items():

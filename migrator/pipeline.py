@@ -37,9 +37,16 @@ def resolve_target(to: int | None, containerd: str | None) -> tuple[int, str | N
     return to, rules.native_release(to)
 
 
+UNSET = object()  # as a value in `sets`: remove the key
+
+
 def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None = None,
-            allow_loss: bool = False, file: str = "<string>") -> MigrationResult:
-    """Migrate a config to a version (`to`) or to what a containerd release line reads."""
+            allow_loss: bool = False, file: str = "<string>",
+            sets: dict[tuple, object] | None = None) -> MigrationResult:
+    """Migrate a config to a version (`to`) or to what a containerd release line reads.
+
+    `sets` maps key paths of the target version to values to write there (UNSET removes),
+    so one pass can edit and migrate; untouched lines stay as they are."""
     try:
         to, release = resolve_target(to, containerd)
     except ConfigError as exc:
@@ -52,9 +59,12 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
             "encoding", "utf8-bom", "UTF-8 byte-order mark removed: containerd 2.x refuses a "
             "file that starts with one", from_line=1, release="2.0"))
     chain = rules.chain(loaded.version, to, release)
-    if not chain:
+    if not chain and not sets:
         return result
-    plan = engine.plan(loaded.tree, chain)
+    values = {p: v for p, v in (sets or {}).items() if v is not UNSET}
+    removed = _unset_sources(loaded.tree, chain, {p for p, v in (sets or {}).items()
+                                                  if v is UNSET})
+    plan = engine.plan(loaded.tree, chain, removed or None, sets=values)
     found = _losses(plan, loaded, release, to)
     lost = [x for x in found if not x.default]
     if lost and not allow_loss:
@@ -63,10 +73,13 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
                             loss.format(_line(loaded, loss.source)) for loss in lost),
                         lost, file=file)
     if found:
-        plan = engine.plan(loaded.tree, chain, {x.source: x.why + (
+        plan = engine.plan(loaded.tree, chain, {**removed, **{x.source: x.why + (
             " (its value is the default, so nothing changes)" if x.default else "")
-            for x in found})
+            for x in found}}, sets=values)
     version = to if (to >= 2 or "version" in loaded.tree) else None
+    if not chain and result.text == loaded.text and not plan.overrides and not plan.added \
+            and not plan.dropped:
+        return result
     from migrator.losses import schema
     emitter = Emitter(loaded.doc, plan, loaded.tree, version, schema(release or to))
     result.text = emitter.run()
@@ -78,6 +91,8 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     output_tree = _verify(result.text, expected, file)
     result.changes.extend(emitter.changes)
     result.changes.extend(_drops(plan, loaded))
+    result.changes.extend(Change("set", "set", "set on request", to_path=dotted(path))
+                          for path in plan.overrides)
     result.changes.sort(key=lambda c: (c.kind not in ("encoding", "header"), c.from_line or 0))
     lost = accounting.unaccounted(loaded.tree, output_tree, plan, result.changes)
     if lost:
@@ -85,6 +100,19 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     result.findings.extend(_schema_findings(loaded, plan, output_tree, release or to, file))
     result.findings.extend(plan.findings)
     return result
+
+
+def _unset_sources(tree: dict, chain: list, paths: set[tuple]) -> dict[tuple, str]:
+    """Input leaves that land at or below a key the caller removes."""
+    if not paths:
+        return {}
+    mapper = engine.Mapper(chain, tree=tree)
+    out = {}
+    for leaf, _ in engine.leaves(tree):
+        target = mapper.target(leaf).path
+        if target is not None and any(target[:len(p)] == p for p in paths):
+            out[leaf] = "removed on request"
+    return out
 
 
 def _losses(plan: engine.Plan, loaded: load.Loaded, release: str | None, to: int) -> list:
@@ -159,7 +187,10 @@ def _drops(plan: engine.Plan, loaded: load.Loaded) -> list[Change]:
         rule = d.rule
         prefix = d.path[:len(rule.src.segments)] if rule is not None and rule.kind == "drop" \
             else d.path
-        key = (rule.id if rule else "conflict", prefix)
+        label = rule.id if rule else ("unset" if d.reason == "removed on request" else
+                                      "loss" if "cannot" in d.reason or "does not" in d.reason
+                                      else "conflict")
+        key = (label, prefix)
         if key in seen:
             continue
         seen.add(key)
@@ -168,7 +199,7 @@ def _drops(plan: engine.Plan, loaded: load.Loaded) -> list[Change]:
                      and st.kind == "keyvalue"), None)
         reason = d.reason + (f"; use {rule.use} instead" if rule is not None and rule.use
                              else "")
-        out.append(Change("dropped", rule.id if rule else "conflict", reason,
+        out.append(Change("dropped", label, reason,
                           from_path=dotted(prefix), from_line=line,
                           release=rule.release if rule else None,
                           source=rule.source if rule else None))

@@ -9,7 +9,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-ChangeKind = Literal["moved", "renamed", "dropped", "converted", "copied", "header", "encoding"]
+ChangeKind = Literal["moved", "renamed", "dropped", "converted", "copied", "header", "encoding",
+                     "added", "set"]
 
 SECRET_KEYS = frozenset({"password", "auth", "identitytoken", "token", "identity_token"})
 
