@@ -41,9 +41,7 @@ def test_corpus_present_or_skipped() -> None:
 def test_corpus_file(path: Path) -> None:
     data = path.read_bytes()
     version = version_of(data)
-    if version > 3:
-        pytest.skip("version 4 is not supported yet")
-    targets = [t for t in (2, 3) if t >= version]
+    targets = [t for t in (2, 3, 4) if t >= version]
     for to in targets:
         result = migrator.migrate(data, to=to, file=path.name)
         assert result.target_version == to

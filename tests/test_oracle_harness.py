@@ -7,6 +7,7 @@ differences and nothing else. They need no part of the migrator besides ``migrat
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -275,7 +276,7 @@ def test_require_containerd_skips_or_fails(tmp_path: Path, monkeypatch: pytest.M
         oracle.require_containerd("debian-1.7")  # Debian builds stay best-effort
 
 
-def test_fixtures(require_containerd, shared_dir: Path) -> None:
+def test_fixtures(require_containerd: Callable[[str], Path], shared_dir: Path) -> None:
     assert (shared_dir / "bin" / "SHA256SUMS").is_file()
     assert require_containerd("1.7") == oracle.binary("1.7")
 
