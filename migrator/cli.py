@@ -47,6 +47,8 @@ class _Outcome:
 @dataclass
 class _Job:
     to: int
+    containerd: str | None
+    allow_loss: bool
     mode: str                 # "stdout", "output", "in-place", "check" (with or without diff)
     diff: bool
     check: bool
@@ -55,12 +57,60 @@ class _Job:
     quiet: bool
 
 
-@click.command(name=PROG, epilog=EPILOG,
-               context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Entry(click.Group):
+    """`containerd-migrate FILE... --to N` migrates; a first word naming a subcommand runs it."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] != "--version"):
+            args = ["migrate", *args]
+        return super().parse_args(ctx, args)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        migrate_cmd.format_help(ctx, formatter)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+        name, cmd, rest = super().resolve_command(ctx, args)
+        if name == "migrate":  # the default command is the program itself in usage lines
+            ctx.info_name = ""
+            return PROG, cmd, rest
+        return name, cmd, rest
+
+
+@click.group(name=PROG, cls=_Entry,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(None, "--version", package_name="containerd-migrate", prog_name=PROG,
+                      message="%(prog)s %(version)s")
+def main() -> None:
+    """Migrate containerd config.toml files between config versions."""
+
+
+@main.command(name="schema", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", "version", metavar="N", help="Config version 1-4.")
+@click.option("--containerd", metavar="X.Y", help="Release line, e.g. 2.1 (its own schema).")
+def schema_cmd(version: str | None, containerd: str | None) -> None:
+    """Print the JSON Schema of a config version or of one containerd release line."""
+    from migrator.schema_export import schema_text
+    try:
+        text = schema_text(version=int(version) if version and version.isdigit() else version,
+                           containerd=containerd)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.get_binary_stream("stdout").write(text.encode("utf-8"))
+
+
+@main.command(name="migrate", epilog=EPILOG,
+              context_settings={"help_option_names": ["-h", "--help"],
+                                "max_content_width": 100})
 @click.argument("files", nargs=-1, required=True, metavar="FILE...",
                 type=click.Path(allow_dash=True))
-@click.option("--to", "to", type=int, required=True, metavar="N",
-              help="Config version to migrate to.")
+@click.option("--to", "to", type=int, metavar="N",
+              help="Config version to migrate to (or give --containerd).")
+@click.option("--containerd", metavar="X.Y",
+              help="Target a containerd release line (1.6 ... 2.3): its native config version "
+                   "and its spellings. With --to, both must agree.")
+@click.option("--allow-loss", is_flag=True,
+              help="Drop what the target cannot express (listed in the report) instead of "
+                   "failing with exit code 3.")
 @click.option("-o", "--output", metavar="PATH", type=click.Path(allow_dash=True),
               help="Write the migrated TOML to PATH (atomically) instead of stdout.")
 @click.option("--in-place", is_flag=True,
@@ -77,17 +127,23 @@ class _Job:
                    "have an 'error' key).")
 @click.option("-q", "--quiet", is_flag=True,
               help="No report on stderr (errors are still printed).")
-@click.version_option(None, "--version", package_name="containerd-migrate", prog_name=PROG,
-                      message="%(prog)s %(version)s")
-def main(files: tuple[str, ...], to: int, output: str | None, in_place: bool,
-         backup: str | None, diff: bool, check: bool, report_json: str | None,
-         quiet: bool) -> None:
+def migrate_cmd(files: tuple[str, ...], to: int | None, containerd: str | None,
+                allow_loss: bool, output: str | None, in_place: bool,
+                backup: str | None, diff: bool, check: bool, report_json: str | None,
+                quiet: bool) -> None:
     """Migrate containerd config.toml FILE(s) to config version N.
 
     The migrated TOML goes to stdout (FILE '-' reads stdin) and the report of every change,
     with the rule and containerd release it follows, to stderr.
     """
+    from migrator.errors import ConfigError
+    from migrator.pipeline import resolve_target
+    try:
+        to, _ = resolve_target(to, containerd)
+    except ConfigError as exc:
+        raise click.UsageError(exc.message) from None
     job = _validate(files, to, output, in_place, backup, diff, check, report_json, quiet)
+    job.containerd, job.allow_loss = containerd, allow_loss
     try:
         code = _run(files, job, report_json)
     except _StdoutClosed:
@@ -131,8 +187,8 @@ def _validate(files: tuple[str, ...], to: int, output: str | None, in_place: boo
     if report_json == STDIN and (mode == "stdout" or diff):
         raise click.UsageError("--report-json - needs stdout free: add -o, --in-place or "
                                "--check, or give --report-json a file")
-    return _Job(to=to, mode=mode, diff=diff, check=check, output=output, backup=backup,
-                quiet=quiet)
+    return _Job(to=to, containerd=None, allow_loss=False, mode=mode, diff=diff, check=check,
+                output=output, backup=backup, quiet=quiet)
 
 
 def _run(files: tuple[str, ...], job: _Job, report_json: str | None) -> int:
@@ -167,7 +223,8 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO) -> _Outco
     except OSError as exc:
         return _fail(display, f"{display}: {_strerror(exc)}")
     try:
-        result = migrate(data, to=job.to, file=display)
+        result = migrate(data, to=job.to, containerd=job.containerd,
+                         allow_loss=job.allow_loss, file=display)
     except LossError as exc:
         return _fail(display, str(exc), EXIT_LOSS)
     except ConfigError as exc:

@@ -90,7 +90,7 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
         expected["version"] = version
     output_tree = _verify(result.text, expected, file)
     result.changes.extend(emitter.changes)
-    result.changes.extend(_drops(plan, loaded))
+    result.changes.extend(_drops(plan, loaded, {x.source for x in found} if found else set()))
     result.changes.extend(Change("set", "set", "set on request", to_path=dotted(path))
                           for path in plan.overrides)
     result.changes.sort(key=lambda c: (c.kind not in ("encoding", "header"), c.from_line or 0))
@@ -180,7 +180,7 @@ def _verify(text: str, expected: dict, file: str) -> dict:
     return got
 
 
-def _drops(plan: engine.Plan, loaded: load.Loaded) -> list[Change]:
+def _drops(plan: engine.Plan, loaded: load.Loaded, lost: set[tuple]) -> list[Change]:
     out: list[Change] = []
     seen: set[tuple] = set()
     for d in plan.dropped:
@@ -188,8 +188,7 @@ def _drops(plan: engine.Plan, loaded: load.Loaded) -> list[Change]:
         prefix = d.path[:len(rule.src.segments)] if rule is not None and rule.kind == "drop" \
             else d.path
         label = rule.id if rule else ("unset" if d.reason == "removed on request" else
-                                      "loss" if "cannot" in d.reason or "does not" in d.reason
-                                      else "conflict")
+                                      "loss" if d.path in lost else "conflict")
         key = (label, prefix)
         if key in seen:
             continue
