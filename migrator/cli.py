@@ -55,6 +55,9 @@ class _Job:
     output: str | None
     backup: str | None
     quiet: bool
+    hosts_dir: str | None = None
+    overwrite_hosts: bool = False
+    with_imports: bool = False
 
 
 class _Entry(click.Group):
@@ -111,6 +114,14 @@ def schema_cmd(version: str | None, containerd: str | None) -> None:
 @click.option("--allow-loss", is_flag=True,
               help="Drop what the target cannot express (listed in the report) instead of "
                    "failing with exit code 3.")
+@click.option("--hosts-dir", metavar="DIR",
+              help="Move registry mirrors and TLS settings into DIR/<host>/hosts.toml files "
+                   "(absolute path; becomes registry.config_path).")
+@click.option("--overwrite-hosts", is_flag=True,
+              help="With --hosts-dir: replace hosts.toml files whose content differs.")
+@click.option("--with-imports", is_flag=True,
+              help="Migrate FILE and every file it imports as one set, each in its own file "
+                   "(needs --in-place, --diff or --check).")
 @click.option("-o", "--output", metavar="PATH", type=click.Path(allow_dash=True),
               help="Write the migrated TOML to PATH (atomically) instead of stdout.")
 @click.option("--in-place", is_flag=True,
@@ -128,7 +139,8 @@ def schema_cmd(version: str | None, containerd: str | None) -> None:
 @click.option("-q", "--quiet", is_flag=True,
               help="No report on stderr (errors are still printed).")
 def migrate_cmd(files: tuple[str, ...], to: int | None, containerd: str | None,
-                allow_loss: bool, output: str | None, in_place: bool,
+                allow_loss: bool, hosts_dir: str | None, overwrite_hosts: bool,
+                with_imports: bool, output: str | None, in_place: bool,
                 backup: str | None, diff: bool, check: bool, report_json: str | None,
                 quiet: bool) -> None:
     """Migrate containerd config.toml FILE(s) to config version N.
@@ -144,6 +156,12 @@ def migrate_cmd(files: tuple[str, ...], to: int | None, containerd: str | None,
         raise click.UsageError(exc.message) from None
     job = _validate(files, to, output, in_place, backup, diff, check, report_json, quiet)
     job.containerd, job.allow_loss = containerd, allow_loss
+    job.hosts_dir, job.overwrite_hosts, job.with_imports = hosts_dir, overwrite_hosts, with_imports
+    if hosts_dir is not None and (len(files) > 1 or with_imports):
+        raise click.UsageError("--hosts-dir takes one FILE (and not --with-imports)")
+    if with_imports and (job.mode in ("stdout", "output") or STDIN in files):
+        raise click.UsageError("--with-imports writes several files: use --in-place, --diff "
+                               "or --check")
     try:
         code = _run(files, job, report_json)
     except _StdoutClosed:
@@ -218,17 +236,35 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO) -> _Outco
     from migrator.errors import ConfigError, LossError
     from migrator.pipeline import migrate
 
+    if job.with_imports:
+        return _migrate_set(name, display, job, stdout)
     try:
         data = _read(name)
     except OSError as exc:
         return _fail(display, f"{display}: {_strerror(exc)}")
+    hosts: dict = {}
     try:
-        result = migrate(data, to=job.to, containerd=job.containerd,
-                         allow_loss=job.allow_loss, file=display)
+        if job.hosts_dir is not None:
+            from migrator.hosts import migrate_registry
+            result, hosts = migrate_registry(data, to=job.to, containerd=job.containerd,
+                                             allow_loss=job.allow_loss, hosts_dir=job.hosts_dir,
+                                             overwrite=job.overwrite_hosts, file=display)
+        else:
+            result = migrate(data, to=job.to, containerd=job.containerd,
+                             allow_loss=job.allow_loss, file=display)
     except LossError as exc:
         return _fail(display, str(exc), EXIT_LOSS)
     except ConfigError as exc:
         return _fail(display, str(exc))
+    hosts_changed = {p: t for p, t in hosts.items() if _disk_text(p) != t}
+    if hosts_changed and job.mode != "check":
+        from migrator.hosts import write_hosts
+        try:  # before the config: config_path never points at files that are not there
+            write_hosts(hosts, overwrite=job.overwrite_hosts, hosts_dir=job.hosts_dir)
+        except ConfigError as exc:
+            return _fail(display, str(exc))
+        except OSError as exc:
+            return _fail(display, f"{job.hosts_dir}: cannot write: {_strerror(exc)}")
     out = result.text.encode("utf-8")
     changed = out != data
     if job.mode == "stdout":
@@ -246,11 +282,58 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO) -> _Outco
         except OSError as exc:
             return _fail(display, f"{display}: cannot write: {_strerror(exc)}")
     if job.diff and changed:
-        _to_stdout(stdout, unified_diff(result.input_text, result.text, display).encode("utf-8"))
+        from migrator.hosts import redact_toml
+        _to_stdout(stdout, unified_diff(redact_toml(result.input_text), redact_toml(result.text),
+                                        display).encode("utf-8"))
+    if job.diff:
+        for path, text in hosts_changed.items():
+            _to_stdout(stdout, unified_diff(_disk_text(path) or "", text, str(path),
+                                            ).encode("utf-8"))
+    changed = changed or bool(hosts_changed)
     if not job.quiet:
         click.echo(result.format_text(), err=True, nl=False)
     code = EXIT_CHECK if job.check and changed else EXIT_OK
     return _Outcome(display, code, changed, entry=result.to_json())
+
+
+def _disk_text(path: Any) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
+def _migrate_set(name: str, display: str, job: _Job, stdout: BinaryIO) -> _Outcome:
+    """--with-imports: the root and every file it imports, migrated as one set."""
+    from pathlib import Path
+
+    from migrator.errors import ConfigError, LossError
+    from migrator.hosts import redact_toml
+    from migrator.imports import migrate_set, write_set
+    try:
+        result = migrate_set(Path(name), to=job.to, containerd=job.containerd,
+                             allow_loss=job.allow_loss)
+    except LossError as exc:
+        return _fail(display, str(exc), EXIT_LOSS)
+    except ConfigError as exc:
+        return _fail(display, str(exc))
+    if not job.quiet:
+        click.echo(result.format_text(), err=True, nl=False)
+    if not result.ok:
+        return _Outcome(display, EXIT_ERROR, entry=result.to_json())
+    if job.mode == "in-place":
+        try:
+            write_set(result, backup_suffix=job.backup)
+        except OSError as exc:
+            return _fail(display, f"{display}: cannot write: {_strerror(exc)}")
+    if job.diff:
+        for path, r in result.files.items():
+            if r.changed:
+                _to_stdout(stdout, unified_diff(redact_toml(r.input_text), redact_toml(r.text),
+                                                path).encode("utf-8"))
+    code = EXIT_CHECK if job.check and result.changed else EXIT_OK
+    return _Outcome(display, code, result.changed, entry=result.to_json())
 
 
 def unified_diff(before: str, after: str, name: str) -> str:

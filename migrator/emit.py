@@ -25,6 +25,7 @@ class Block:
     created: list["Block"] = field(default_factory=list)
     new_header: tuple | None = None          # for blocks the emitter creates
     order: object = None                     # the key order moved keys follow in this block
+    merged_into: tuple | None = None         # the header it gave up for an existing one
 
     @property
     def path(self) -> tuple:
@@ -67,6 +68,7 @@ class Emitter:
         self.changes: list[Change] = []
         self.blocks: list[Block] = []
         self.owners: dict[tuple, Block] = {}
+        self.dotted: dict[tuple, Block] = {}     # tables defined by dotted keys, and where
 
     # -- decisions ---------------------------------------------------------------------------
     def _blocks(self) -> None:
@@ -123,7 +125,8 @@ class Emitter:
             if not live:
                 b.final = None if b.kvs or self._only_dropped(b.header.path) else own
                 continue
-            candidates = ([own] if own is not None else []) + [t[:-1] for t in live]
+            # the table most keys go to; ties go to the first key's (docs/emitting.md)
+            candidates = [t[:-1] for t in live] + ([own] if own is not None else [])
             score = Counter()
             for c in dict.fromkeys(candidates):
                 score[c] = sum(1 for t in live if len(t) > len(c) and t[:len(c)] == c)
@@ -137,6 +140,7 @@ class Emitter:
             if b.header is None or b.header.kind != "table" or b.final is None:
                 continue
             if self.owners.setdefault(b.final, b) is not b:
+                b.merged_into = b.final
                 b.final = None  # dissolved: its keys join the block that has this header
 
     # -- output ------------------------------------------------------------------------------
@@ -251,6 +255,9 @@ class Emitter:
         st = b.header
         assert st is not None
         if b.final is None:
+            if b.merged_into is not None:
+                self._change("moved", self._rule_into(b, b.merged_into), st.path,
+                             b.merged_into, st.line)
             return self._comments_only(st)
         if b.final == st.path:
             return self.text[st.leading:st.end]
@@ -264,10 +271,11 @@ class Emitter:
         return self.text[st.leading:st.parts[0].start] + new_key + \
             self.text[st.parts[-1].end:st.end]
 
-    def _rule_into(self, b: Block) -> Rule | None:
+    def _rule_into(self, b: Block, table: tuple | None = None) -> Rule | None:
+        table = table if table is not None else b.final
         for st in b.kvs:
             t = self.mapper.target(st.path)
-            if t.path is not None and b.final is not None and t.path[:len(b.final)] == b.final:
+            if t.path is not None and table is not None and t.path[:len(table)] == table:
                 return t.rule
         return None
 
@@ -295,6 +303,11 @@ class Emitter:
                 self._copy(b, st, copy)
         if primary.path is None:
             return "drop", self._comments_only(st)
+        if st.value_kind == "inline":
+            value = _get(self.tree, st.path)
+            if value and _without_dropped(self.mapper, value, st.path) == {} and \
+                    not any(p[:len(primary.path)] == primary.path for p in self.plan.placed):
+                return "drop", self._comments_only(st)  # every key inside was dropped
         won = self.plan.placed.get(primary.path)
         if won is not None and not won.merge and won.source != st.path:
             return "drop", self._comments_only(st)  # lost a conflict; the report says so
@@ -306,15 +319,20 @@ class Emitter:
             return "drop", self._comments_only(st)
         final = b.final
         stays = final is not None and len(primary.path) > len(final) and \
-            primary.path[:len(final)] == final
+            primary.path[:len(final)] == final and not any(
+                primary.path[:n] in self.owners for n in range(len(final) + 1, len(primary.path)))
         if stays:
             rel = primary.path[len(final):]
+            for n in range(1, len(rel)):  # dotted keys define these tables: no header for them
+                self.dotted[final + rel[:n]] = b
             unit = self._unit(st, rel, new_value)
             implied = b.header is not None and final != b.header.path and \
                 rel == st.path[len(b.header.path):]
             if primary.path != st.path and not implied:
+                # renamed: only the key's last name changed where it is written (a header's own
+                # move is reported with the header)
                 kind = "converted" if primary.converts else (
-                    "renamed" if primary.path[:-1] == st.path[:-1] else "moved")
+                    "renamed" if rel[:-1] == st.key[:-1] else "moved")
                 self._change(kind, primary.rule, st.path, primary.path, st.line)
             elif primary.converts:
                 self._change("converted", primary.converts[-1], st.path, primary.path, st.line)
@@ -330,6 +348,8 @@ class Emitter:
     def _dest(self, b: Block, table: tuple) -> Block:
         """The block a displaced key joins: the table's owner, or a new header after b."""
         owner = self.owners.get(table)
+        if owner is None and table in self.dotted:
+            return self.dotted[table]  # dotted keys of that block already define the table
         if owner is None:
             owner = self.owners[table] = Block(None, final=table, new_header=table)
             b.created.append(owner)
@@ -420,17 +440,22 @@ class Emitter:
             self._entry_change(rules[-1] if rules else None, st, name, new)
             quote = raw[0] if raw[0] in "\"'" else '"'
             pieces.append((a, b_, ", ".join(_quote(n, quote) for n in new) if new else None))
-        out, pos = [], st.value_start
-        for i, (a, b_, new_text) in enumerate(pieces):
-            if new_text is None:
-                # drop the entry with the separator that follows it (or precedes the last one)
-                nxt = pieces[i + 1][0] if i + 1 < len(pieces) else None
-                out.append(t[pos:a] if nxt is not None else _trim_separator(t[pos:a]))
-                pos = nxt if nxt is not None else b_
-                continue
-            out.append(t[pos:a] + new_text)
-            pos = b_
-        out.append(t[pos:st.value_end])
+        if all(p[2] is not None for p in pieces):
+            out, pos = [], st.value_start
+            for a, b_, new_text in pieces:
+                out.append(t[pos:a] + str(new_text))
+                pos = b_
+            return "".join(out) + t[pos:st.value_end]
+        # some entries collapse away: keep the separators between kept entries only
+        kept = [i for i, p in enumerate(pieces) if p[2] is not None]
+        out = [t[st.value_start:pieces[0][0]]]
+        for n, i in enumerate(kept):
+            out.append(str(pieces[i][2]))
+            if n + 1 < len(kept):
+                out.append(t[pieces[i][1]:pieces[i + 1][0]] if kept[n + 1] == i + 1
+                           else t[pieces[i][1]:pieces[i][1]] + ", ")
+        tail = t[pieces[-1][1]:st.value_end]
+        out.append(tail if kept else tail.lstrip(" \t").removeprefix(","))
         return "".join(out)
 
     def _entry_change(self, rule: Rule | None, st: Statement, old: str, new: list[str]) -> None:
@@ -455,11 +480,12 @@ class Emitter:
         anchor = max(reversed(live), key=kinship)  # the last of the closest
         dest = self._dest(anchor, path[:-1])
         base = dest.final if dest.final is not None else dest.new_header
+        ref = dest if (dest.kvs or dest.header is not None) else anchor  # the block it joins
         indent = ""
-        if anchor.kvs:
-            indent = self._indent(anchor.kvs[0])
-        elif anchor.header is not None:
-            indent = self._indent(anchor.header) + "  "
+        if ref.kvs:
+            indent = self._indent(ref.kvs[0])
+        elif ref.header is not None:
+            indent = self._indent(ref.header) + "  "
         line = f"{indent}{source.render_key(path[len(base):])} = {render_value(value)}{self.nl}"
         dest.appended.append((line, str(path[len(base)])))
         self._change("added", None, path, path, 0)
@@ -514,12 +540,6 @@ def _reason(kind: str, rule: Rule | None) -> str:
     if kind == "copied":
         return "containerd 2.x reads this setting here as well"
     return f"containerd {rule.release} reads it here" if rule.release else kind
-
-
-def _trim_separator(text: str) -> str:
-    """The text before a removed last entry, without its comma."""
-    head = text.rstrip(" \t")
-    return head[:-1] if head.endswith(",") else text
 
 
 def _quote(name: str, quote: str) -> str:

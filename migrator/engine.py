@@ -70,7 +70,9 @@ class Mapper:
         """Every key path (and its tables) set in the file as it stands before a step."""
         if step not in self._stages:
             paths: set[tuple] = set()
-            for leaf, _ in leaves(self.tree):
+            for leaf, value in leaves(self.tree):
+                if value in ("", 0, False, [], {}) and not isinstance(value, float):
+                    continue  # Go's zero value: containerd treats the key as not set
                 for t in self._map(leaf, step):
                     if t.path is not None:
                         paths.update(t.path[:n] for n in range(1, len(t.path) + 1))
@@ -287,6 +289,12 @@ def _copies_that_differ(result: Plan, chain: list[RuleSet]) -> set[tuple]:
 
 def _warn(result: Plan, t: Target, path: tuple) -> None:
     for rule in t.rules:
+        if rule.differs:
+            prefix = dotted(path[:len(rule.src.segments)])
+            if not any(f.code == rule.id and f.path == prefix for f in result.findings):
+                result.findings.append(Finding(
+                    "info", rule.id, f"containerd's own migration differs here: {rule.differs}",
+                    prefix))
         if rule.warn:
             prefix = dotted(path[:len(rule.src.segments)])
             if not any(f.code == rule.id and f.path == prefix for f in result.findings):

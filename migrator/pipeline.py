@@ -64,6 +64,7 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     values = {p: v for p, v in (sets or {}).items() if v is not UNSET}
     removed = _unset_sources(loaded.tree, chain, {p for p, v in (sets or {}).items()
                                                   if v is UNSET})
+    removed.update(_refused_plugin_tables(loaded, to))
     plan = engine.plan(loaded.tree, chain, removed or None, sets=values)
     found = _losses(plan, loaded, release, to)
     lost = [x for x in found if not x.default]
@@ -97,9 +98,21 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     lost = accounting.unaccounted(loaded.tree, output_tree, plan, result.changes)
     if lost:
         raise InternalError(f"{file}: " + "; ".join(lost))
-    result.findings.extend(_schema_findings(loaded, plan, output_tree, release or to, file))
+    result.findings.extend(_schema_findings(loaded, plan, output_tree, release or to, file,
+                                            downgrade=to < loaded.version))
     result.findings.extend(plan.findings)
     return result
+
+
+def _refused_plugin_tables(loaded: load.Loaded, to: int) -> dict[tuple, str]:
+    """containerd 1.x refuses a version 2 file whose plugin table is not keyed by a URI
+    ("invalid plugin key URI"); 2.x ignores such a table. Going down to 2, it goes."""
+    if to != 2 or loaded.version < 3:
+        return {}
+    plugins = loaded.tree.get("plugins", {})
+    return {("plugins", name): "a plugin table not keyed by a plugin URI: containerd 1.x "
+            "refuses the whole file, 2.x ignored the table" for name in plugins
+            if "." not in name}
 
 
 def _unset_sources(tree: dict, chain: list, paths: set[tuple]) -> dict[tuple, str]:
@@ -107,11 +120,18 @@ def _unset_sources(tree: dict, chain: list, paths: set[tuple]) -> dict[tuple, st
     if not paths:
         return {}
     mapper = engine.Mapper(chain, tree=tree)
-    out = {}
-    for leaf, _ in engine.leaves(tree):
-        target = mapper.target(leaf).path
-        if target is not None and any(target[:len(p)] == p for p in paths):
-            out[leaf] = "removed on request"
+    out: dict[tuple, str] = {}
+
+    def walk(table: dict, prefix: tuple) -> None:
+        # tables too: an inline table (`tls = {...}`) is one statement that must go whole
+        for key, value in table.items():
+            path = prefix + (key,)
+            target = mapper.target(path).path
+            if target is not None and any(target[:len(p)] == p for p in paths):
+                out[path] = "removed on request"
+            elif isinstance(value, dict):
+                walk(value, path)
+    walk(tree, ())
     return out
 
 
@@ -129,12 +149,20 @@ def _losses(plan: engine.Plan, loaded: load.Loaded, release: str | None, to: int
 
 
 def _schema_findings(loaded: load.Loaded, plan: engine.Plan, output: dict, target: int | str,
-                     file: str) -> list[Finding]:
+                     file: str, downgrade: bool = False) -> list[Finding]:
     """Input problems are warnings; the output may only repeat them, never add its own."""
     from migrator import losses, validate
     problems = validate.validate(loaded.tree, loaded.version)
     found = [Finding("warning", "schema", p.message, dotted(p.path),
                      *_position(loaded, p.path)) for p in problems]
+    read_here = losses.plugins_read(loaded.version)
+    for name in loaded.tree.get("plugins", {}):
+        if name in losses.known_plugins() and name not in read_here:
+            native = rules.native_release(loaded.version) or f"version {loaded.version}"
+            found.append(Finding(
+                "warning", "not-read", f"containerd {native} ignores this table: plugin {name} "
+                f"does not exist there", dotted(("plugins", name)),
+                *_position(loaded, ("plugins", name))))
     carried = {p.path for p in problems}
     read = losses.plugins_read(loaded.version)
     sources = {}
@@ -145,6 +173,8 @@ def _schema_findings(loaded: load.Loaded, plan: engine.Plan, output: dict, targe
         if any(any(src[:len(c)] == c for c in carried) or not losses._read(src, read)
                for src in origin):
             continue  # the input already had this problem (or containerd never read it)
+        if downgrade:  # an older release cannot take what the newer file says
+            raise LossError(f"containerd {target} cannot read this: {p.message}", [], file=file)
         raise InternalError(f"{file}: the migrated file fails the target schema: {p.message}")
     return found
 

@@ -640,3 +640,32 @@ def test_process_stdout_closed_early_is_quiet(tmp_path: Path) -> None:
     err = p.stderr.read()
     assert p.wait(timeout=60) == 2
     assert b"Traceback" not in err and b"Broken pipe" not in err and err == b""
+
+
+def test_hosts_dir_writes_hosts_files_before_the_config(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n'
+                      '  endpoint = ["https://mirror.example.com"]\n')
+    hosts = tmp_path / "certs.d"
+    diff = run(str(config), "--to", "3", "--hosts-dir", str(hosts), "--diff")
+    assert diff.exit_code == 0 and "docker.io/hosts.toml" in diff.stdout
+    assert not hosts.exists()  # --diff writes nothing
+    check = run(str(config), "--to", "3", "--hosts-dir", str(hosts), "--check")
+    assert check.exit_code == 1
+    done = run(str(config), "--to", "3", "--hosts-dir", str(hosts), "--in-place")
+    assert done.exit_code == 0
+    assert 'server = "https://registry-1.docker.io"' in (hosts / "docker.io" / "hosts.toml").read_text()
+    assert f'config_path = "{hosts}"' in config.read_text() and "mirrors" not in config.read_text()
+    assert run(str(config), "--to", "3", "--hosts-dir", str(hosts), "--check").exit_code == 0
+
+
+def test_with_imports_migrates_the_set(tmp_path: Path) -> None:
+    (tmp_path / "conf.d").mkdir()
+    root = tmp_path / "config.toml"
+    root.write_text('version = 2\nimports = ["conf.d/*.toml"]\n')
+    drop = tmp_path / "conf.d" / "10-cri.toml"
+    drop.write_text('version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "p:1"\n')
+    assert run(str(root), "--to", "3", "--with-imports", "--check").exit_code == 1
+    assert run(str(root), "--to", "3", "--with-imports").exit_code == 2  # stdout takes one file
+    assert run(str(root), "--to", "3", "--with-imports", "--in-place").exit_code == 0
+    assert "pinned_images" in drop.read_text() and "version = 3" in root.read_text()
