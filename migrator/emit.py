@@ -210,8 +210,14 @@ class Emitter:
         return node.get("x-containerd-order", []) if node else []
 
     def _rank(self, table: tuple | None, st: Statement, b: Block) -> object:
-        key = st.path[len(b.header.path)] if b.header is not None else st.path[0]
-        return self._key_rank(b, str(key))
+        return self._key_rank(b, self._written_key(st, b))
+
+    def _written_key(self, st: Statement, b: Block) -> str:
+        """The name a staying key has in its block after the migration (renames applied)."""
+        target = self.mapper.target(st.path).path
+        if target is not None and b.final is not None and len(target) > len(b.final):
+            return str(target[len(b.final)])
+        return str(st.path[len(b.header.path)] if b.header is not None else st.path[0])
 
     def _key_rank(self, b: Block, key: str) -> object:
         order = b.order if b.order is not None else []
@@ -223,8 +229,7 @@ class Emitter:
         """Keys moved into this block, each with its place in the order the block's own keys
         follow: containerd 2.x's struct order, or 1.x's alphabetical one (go-toml v1 sorts).
         A block in neither order gets them at its end."""
-        keys = [str(st.path[len(b.header.path)] if b.header is not None else st.path[0])
-                for st in b.kvs if placed[id(st)][0] == "stay"]
+        keys = [self._written_key(st, b) for st in b.kvs if placed[id(st)][0] == "stay"]
         struct = self._order(b.final)
         if len(keys) < 2:  # one key follows any order: no evidence, so append
             b.order = None
@@ -289,6 +294,15 @@ class Emitter:
         return keep
 
     def _place(self, b: Block, st: Statement) -> tuple[str, str]:
+        """Where a statement goes; its copies are placed after it (its own move comes first)."""
+        placed = self._place_primary(b, st)
+        if self._is_uniform(st):
+            for copy in self.mapper.targets(st.path)[1:]:
+                if copy.path is not None and (st.path, copy.path) in self.plan.values:
+                    self._copy(b, st, copy)
+        return placed
+
+    def _place_primary(self, b: Block, st: Statement) -> tuple[str, str]:
         targets = self.mapper.targets(st.path)
         primary = targets[0]
         if st.path == ("version",) and self.version is not None:
@@ -298,9 +312,6 @@ class Emitter:
         if not self._is_uniform(st):
             self._explode(b, st)
             return "moved", self._comments_only(st)
-        for copy in targets[1:]:
-            if copy.path is not None and (st.path, copy.path) in self.plan.values:
-                self._copy(b, st, copy)
         if primary.path is None:
             return "drop", self._comments_only(st)
         if st.value_kind == "inline":
