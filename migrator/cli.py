@@ -46,7 +46,7 @@ class _Outcome:
 
 @dataclass
 class _Job:
-    to: int
+    to: int | None
     containerd: str | None
     allow_loss: bool
     mode: str                 # "stdout", "output", "in-place", "check" (with or without diff)
@@ -58,6 +58,8 @@ class _Job:
     hosts_dir: str | None = None
     overwrite_hosts: bool = False
     with_imports: bool = False
+    sets: tuple = ()
+    read_as: int | None = None
 
 
 class _Entry(click.Group):
@@ -114,6 +116,12 @@ def schema_cmd(version: str | None, containerd: str | None) -> None:
 @click.option("--allow-loss", is_flag=True,
               help="Drop what the target cannot express (listed in the report) instead of "
                    "failing with exit code 3.")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Set a setting by its version-independent name (docs/settings.md), written "
+                   "where the file's version wants it; repeatable. Without --to the file keeps "
+                   "its version.")
+@click.option("--read-as", type=int, metavar="N",
+              help="Read a file without a version line (a drop-in) as config version N.")
 @click.option("--hosts-dir", metavar="DIR",
               help="Move registry mirrors and TLS settings into DIR/<host>/hosts.toml files "
                    "(absolute path; becomes registry.config_path).")
@@ -139,7 +147,8 @@ def schema_cmd(version: str | None, containerd: str | None) -> None:
 @click.option("-q", "--quiet", is_flag=True,
               help="No report on stderr (errors are still printed).")
 def migrate_cmd(files: tuple[str, ...], to: int | None, containerd: str | None,
-                allow_loss: bool, hosts_dir: str | None, overwrite_hosts: bool,
+                allow_loss: bool, sets: tuple[str, ...], read_as: int | None,
+                hosts_dir: str | None, overwrite_hosts: bool,
                 with_imports: bool, output: str | None, in_place: bool,
                 backup: str | None, diff: bool, check: bool, report_json: str | None,
                 quiet: bool) -> None:
@@ -150,12 +159,25 @@ def migrate_cmd(files: tuple[str, ...], to: int | None, containerd: str | None,
     """
     from migrator.errors import ConfigError
     from migrator.pipeline import resolve_target
+    assignments = []
+    if sets:
+        from migrator.settings import parse_assignment
+        for text in sets:
+            try:
+                assignments.append(parse_assignment(text))
+            except ConfigError as exc:
+                raise click.BadParameter(exc.message, param_hint="'--set'") from None
     try:
-        to, _ = resolve_target(to, containerd)
+        if not (assignments and to is None and containerd is None):
+            to, _ = resolve_target(to, containerd)
     except ConfigError as exc:
         raise click.UsageError(exc.message) from None
     job = _validate(files, to, output, in_place, backup, diff, check, report_json, quiet)
     job.containerd, job.allow_loss = containerd, allow_loss
+    job.sets, job.read_as = tuple(assignments), read_as
+    if assignments and (hosts_dir is not None or with_imports):
+        raise click.UsageError("--set goes with one file at a time (not --hosts-dir or "
+                               "--with-imports)")
     job.hosts_dir, job.overwrite_hosts, job.with_imports = hosts_dir, overwrite_hosts, with_imports
     if hosts_dir is not None and (len(files) > 1 or with_imports):
         raise click.UsageError("--hosts-dir takes one FILE (and not --with-imports)")
@@ -172,13 +194,13 @@ def migrate_cmd(files: tuple[str, ...], to: int | None, containerd: str | None,
     sys.exit(code)
 
 
-def _validate(files: tuple[str, ...], to: int, output: str | None, in_place: bool,
+def _validate(files: tuple[str, ...], to: int | None, output: str | None, in_place: bool,
               backup: str | None, diff: bool, check: bool, report_json: str | None,
               quiet: bool) -> _Job:
     from migrator.pipeline import supported_versions
 
     known = supported_versions()
-    if to not in known:
+    if to is not None and to not in known:
         raise click.BadParameter(f"unsupported version {to} (this tool knows "
                                  f"{', '.join(map(str, known))})", param_hint="'--to'")
     if output == STDIN:
@@ -249,6 +271,10 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO) -> _Outco
             result, hosts = migrate_registry(data, to=job.to, containerd=job.containerd,
                                              allow_loss=job.allow_loss, hosts_dir=job.hosts_dir,
                                              overwrite=job.overwrite_hosts, file=display)
+        elif job.sets:
+            from migrator.settings import apply_sets
+            result = apply_sets(data, list(job.sets), to=job.to, containerd=job.containerd,
+                                allow_loss=job.allow_loss, file=display, version=job.read_as)
         else:
             result = migrate(data, to=job.to, containerd=job.containerd,
                              allow_loss=job.allow_loss, file=display)
@@ -425,14 +451,15 @@ def _fail(display: str, message: str, code: int = EXIT_ERROR) -> _Outcome:
 def _summary(outcomes: list[_Outcome], job: _Job) -> str:
     done = [o for o in outcomes if o.code in (EXIT_OK, EXIT_CHECK)]
     verb = "rewritten" if job.mode == "in-place" else "to migrate"
+    target = f"at version {job.to}" if job.to is not None else "as asked"
     parts = [f"{sum(o.changed for o in done)} {verb}",
-             f"{sum(not o.changed for o in done)} already at version {job.to}"]
+             f"{sum(not o.changed for o in done)} already {target}"]
     failed = sum(o.code == EXIT_ERROR for o in outcomes)
     lossy = sum(o.code == EXIT_LOSS for o in outcomes)
     if failed:
         parts.append(f"{failed} failed")
     if lossy:
-        parts.append(f"{lossy} cannot be expressed in version {job.to}")
+        parts.append(f"{lossy} cannot be expressed {target.replace('at ', 'in ')}")
     return f"{PROG}: {len(outcomes)} files: " + ", ".join(parts)
 
 

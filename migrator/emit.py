@@ -400,6 +400,8 @@ class Emitter:
     def _value_text(self, st: Statement, target: Target) -> str | None:
         original = self.text[st.value_start:st.value_end]
         value = self.plan.values.get((st.path, target.path))
+        if target.path in self.plan.overrides:
+            return render_value(self.plan.overrides[target.path])
         if len(st.path) == 1 and st.path[0] in PLUGIN_LISTS and st.value_kind == "array":
             return self._entries_text(st)
         placed = self.plan.placed.get(target.path)
@@ -493,7 +495,9 @@ class Emitter:
         base = dest.final if dest.final is not None else dest.new_header
         ref = dest if (dest.kvs or dest.header is not None) else anchor  # the block it joins
         indent = ""
-        if ref.kvs:
+        if dest is self.blocks[0]:
+            pass  # the root table: keys start at the margin
+        elif ref.kvs:
             indent = self._indent(ref.kvs[0])
         elif ref.header is not None:
             indent = self._indent(ref.header) + "  "
@@ -507,7 +511,9 @@ class Emitter:
         base = dest.final if dest.final is not None else dest.new_header
         rel = copy.path[len(base):]
         value = self.text[st.value_start:st.value_end]
-        if copy.converts:
+        if copy.path in self.plan.overrides:
+            value = render_value(self.plan.overrides[copy.path])
+        elif copy.converts:
             value = render_value(self.plan.values[(st.path, copy.path)])
         self_indent = self._indent(st)
         dest.appended.append((f"{self_indent}{source.render_key(rel)} = {value}{self.nl}",
@@ -520,7 +526,7 @@ class Emitter:
             for i, t in enumerate(self.mapper.targets(path)):
                 if t.path is None:
                     continue
-                new = self.plan.values.get((path, t.path), leaf)
+                new = self.plan.overrides.get(t.path, self.plan.values.get((path, t.path), leaf))
                 if isinstance(new, transforms.Drop):
                     continue
                 dest = self._dest(b, t.path[:-1])

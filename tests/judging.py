@@ -57,7 +57,7 @@ def allowed_differences(result: MigrationResult, chain: list[RuleSet]) -> set[tu
                 allowed.add(path)
                 if change.kind == "copied":
                     allowed.add(path[:-1])  # the new table brings its defaults along
-    return allowed
+    return spread(allowed, chain)
 
 
 def declared_renames(result: MigrationResult) -> dict[str, list[str]]:
@@ -67,6 +67,21 @@ def declared_renames(result: MigrationResult) -> dict[str, list[str]]:
         if c.kind == "renamed" and c.from_path and c.from_path.split(" ")[0] in PLUGIN_LISTS:
             old = c.from_path.split(" ", 1)[1].strip('"')
             out[old] = [n.strip('"') for n in (c.to_path or "").split(" ", 1)[1].split(", ")]
+    return out
+
+
+def spread(allowed: set[tuple], chain: list[RuleSet]) -> set[tuple]:
+    """The same paths in every version along the chain (containerd 1.x dumps a version 1 file
+    with version 2 names, for example), drop rules ignored: a dropped key's old home counts."""
+    out = set(allowed)
+    for n in range(1, len(chain) + 1):
+        mapper = Mapper([RuleSet(s.from_version, s.to_version, s.title,
+                                 tuple(r for r in s.rules if r.kind != "drop"))
+                         for s in chain[:n]])
+        for path in allowed:
+            target = mapper.target(path).path
+            if target is not None:
+                out.add(target)
     return out
 
 
