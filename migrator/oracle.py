@@ -47,6 +47,9 @@ TIMEOUT = 60.0
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 
 
+from migrator.report import SECRET_KEYS  # noqa: E402
+
+
 def cache_dir() -> Path:
     """The cache ``scripts/fetch-containerd.sh`` fills (``$CONTAINERD_MIGRATE_CACHE`` honoured)."""
     env = os.environ.get("CONTAINERD_MIGRATE_CACHE")
@@ -269,6 +272,16 @@ def normalize(config: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _scrub(value: Any) -> Any:
+    """A copy with every secret-named key's value replaced."""
+    if isinstance(value, Mapping):
+        return {k: "<redacted>" if str(k).lower() in SECRET_KEYS else _scrub(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
 def _fmt_path(path: Iterable[Any]) -> str:
     text = ""
     for part in path:
@@ -306,14 +319,17 @@ def compare(a: Mapping[str, Any], b: Mapping[str, Any], *,
             if any(_related(path, p) for p in allow):
                 continue
             where = _fmt_path(path)
+            t1, t2 = _scrub(item.t1), _scrub(item.t2)  # CI logs show these: no secrets
             if kind in ("values_changed", "type_changes"):
-                text = f"changed {where}: {item.t1!r} -> {item.t2!r}"
+                text = f"changed {where}: {t1!r} -> {t2!r}"
             elif kind in ("dictionary_item_added", "iterable_item_added", "attribute_added"):
-                text = f"added {where} = {item.t2!r}"
+                text = f"added {where} = {t2!r}"
             elif kind in ("dictionary_item_removed", "iterable_item_removed", "attribute_removed"):
-                text = f"removed {where} (was {item.t1!r})"
+                text = f"removed {where} (was {t1!r})"
             else:
-                text = f"{kind} {where}: {item.t1!r} -> {item.t2!r}"
+                text = f"{kind} {where}: {t1!r} -> {t2!r}"
+            if path and str(path[-1]).lower() in SECRET_KEYS:
+                text = f"{kind.split('_')[-1]} {where}: <redacted>"
             lines.append((where, text))
     return [text for _, text in sorted(lines)]
 

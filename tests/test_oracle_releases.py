@@ -173,6 +173,10 @@ def test_round_trip_v1_v3_v1(path: Path) -> None:
     down = migrator.migrate(up.text, to=1, allow_loss=True)
     allowed = allowed_differences(up, rules.chain(1, 3)) | allowed_differences(
         down, rules.chain(3, 1))
+    inert = [parse_dotted(f.path) for f in migrator.migrate(text, to=2).findings
+             if f.code == "not-read" and f.path]
+    allowed |= {key for key, _ in leaves(tomllib.loads(up.text))
+                if any(key[:len(p)] == p for p in inert)}  # 1.x never read these tables
     allowed = spread(allowed, rules.chain(3, 1))
     judge("1.7", text, down.text, allowed, renames=declared_renames(
         migrator.migrate(text, to=2)), renames_after={
