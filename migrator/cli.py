@@ -116,6 +116,16 @@ def schema_cmd(version: str | None, containerd: str | None) -> None:
 @click.option("--allow-loss", is_flag=True,
               help="Drop what the target cannot express (listed in the report) instead of "
                    "failing with exit code 3.")
+@click.option("--lint", is_flag=True,
+              help="Diagnose instead of migrating: file:line:col: ID severity message "
+                   "(docs/rules.md). Exit 1 when an error-level finding remains.")
+@click.option("--fix", is_flag=True, help="With --lint: apply the safe fixes in place.")
+@click.option("--kubelet-config", metavar="PATH",
+              help="With --lint: kubelet config.yaml to check the cgroup driver against.")
+@click.option("--kubernetes", is_flag=True,
+              help="With --lint: the node runs Kubernetes (CRI must not be disabled).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
+              show_default=True, help="With --lint: output format.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="Set a setting by its version-independent name (docs/settings.md), written "
                    "where the file's version wants it; repeatable. Without --to the file keeps "
@@ -147,7 +157,8 @@ def schema_cmd(version: str | None, containerd: str | None) -> None:
 @click.option("-q", "--quiet", is_flag=True,
               help="No report on stderr (errors are still printed).")
 def migrate_cmd(files: tuple[str, ...], to: int | None, containerd: str | None,
-                allow_loss: bool, sets: tuple[str, ...], read_as: int | None,
+                allow_loss: bool, lint: bool, fix: bool, kubelet_config: str | None,
+                kubernetes: bool, fmt: str, sets: tuple[str, ...], read_as: int | None,
                 hosts_dir: str | None, overwrite_hosts: bool,
                 with_imports: bool, output: str | None, in_place: bool,
                 backup: str | None, diff: bool, check: bool, report_json: str | None,
@@ -157,6 +168,19 @@ def migrate_cmd(files: tuple[str, ...], to: int | None, containerd: str | None,
     The migrated TOML goes to stdout (FILE '-' reads stdin) and the report of every change,
     with the rule and containerd release it follows, to stderr.
     """
+    if lint:
+        clash = [name for name, on in (
+            ("--to", to is not None), ("-o", output is not None), ("--in-place", in_place),
+            ("--diff", diff), ("--check", check), ("--report-json", report_json is not None),
+            ("--backup", backup is not None), ("--allow-loss", allow_loss), ("--set", bool(sets)),
+            ("--hosts-dir", hosts_dir is not None)) if on]
+        if clash:
+            raise click.UsageError(f"--lint does not go with {', '.join(clash)}")
+        from migrator.lint import lint_main
+        sys.exit(lint_main(list(files), containerd=containerd, kubelet_config=kubelet_config,
+                           kubernetes=kubernetes, fix=fix, fmt=fmt, with_imports=with_imports))
+    if fix or kubelet_config or kubernetes or fmt != "text":
+        raise click.UsageError("--fix, --kubelet-config, --kubernetes and --format go with --lint")
     from migrator.errors import ConfigError
     from migrator.pipeline import resolve_target
     assignments = []

@@ -1,0 +1,204 @@
+"""Lint containerd config.toml files for the misconfigurations that take clusters down.
+
+    from migrator.lint import lint
+    result = lint(text, file="config.toml", containerd="2.1", kubernetes=True)
+    for f in result.findings:          # id, name, severity, message, suggestion, line, col, fixable
+        print(f.format(result.file))
+    result.fixed_text                  # every safe fix applied (None: nothing to fix)
+
+One module per rule (`migrator/lint/cm0NN_*.py`; the module docstring names the containerd
+release or issue the rule comes from and what it applies to), collected by
+`migrator/lint/registry.py`. The rules are documented in docs/rules.md.
+
+Which containerd the file is checked for: `containerd="X.Y"` (or "X.Y.Z" for patch-specific
+advisories); without it, the release that reads the file's config version natively (1.7 for
+versions 1 and 2, 2.1 for 3, 2.3 for 4).
+
+A fix never changes what containerd reads except the misconfiguration itself; fixes are applied
+with the migration engine and emitter (comments, order, quoting and line endings stay) and
+checked by parsing the result again (migrator/lint/fix.py). Findings whose fix is not safe are
+reported with `fixable = False` and left alone.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from migrator.errors import ConfigError
+from migrator.lint import fix as fixer
+from migrator.lint.base import Context, Finding, Fix, Target, parse_target
+from migrator.lint.registry import RULES, rules
+
+__all__ = ["lint", "lint_main", "LintResult", "Finding", "Fix", "RULES", "rules"]
+
+_NOT_FILES = ("<string>", "<stdin>", "-")
+_MAX_ROUNDS = 64
+
+
+@dataclass
+class LintResult:
+    file: str
+    findings: list[Finding]
+    fixed_text: str | None
+    version: int | None = None
+    target: Target | None = None
+    text: str = ""
+    fixed: list[Finding] = field(default_factory=list)   # findings --fix resolved
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "version": self.version,
+                "containerd": self.target.label if self.target else None,
+                "findings": [f.to_json() for f in self.findings],
+                "fixable": sum(f.fixable for f in self.findings)}
+
+
+@dataclass(frozen=True)
+class _Options:
+    file: str
+    containerd: str | None
+    kubelet: dict | None
+    kubernetes: bool
+
+
+def lint(text: str | bytes, *, file: str = "<string>", containerd: str | None = None,
+         kubelet_config: str | None = None, kubernetes: bool = False) -> LintResult:
+    """Lint one config. Bad input (not UTF-8, not TOML, an unknown --containerd release, an
+    unreadable kubelet config) raises ConfigError."""
+    from migrator.lint import kubelet as kubelet_mod
+    kubelet = kubelet_mod.read(kubelet_config) if kubelet_config else None
+    return _lint(text, _Options(file, containerd, kubelet, kubernetes))
+
+
+def _lint(data: str | bytes, opts: _Options) -> LintResult:
+    ctx = _run(data, opts)
+    findings = ctx.findings
+    original = ("\ufeff" if ctx.had_bom else "") + ctx.text
+    tried: dict[str, bool] = {}
+    strip_bom = False
+    for f in findings:
+        if f.fix is None:
+            continue
+        key = repr(f.fix)
+        if key not in tried:
+            tried[key] = fixer.applies(ctx.text, f.fix)
+        f.fixable = tried[key]
+        strip_bom = strip_bom or (f.fixable and f.fix.strip_bom)
+    fixed_text = None
+    resolved: list[Finding] = []
+    if any(f.fixable for f in findings):
+        text = _fix_loop(ctx, opts)
+        out = ("" if strip_bom or not ctx.had_bom else "\ufeff") + text
+        if out != original:
+            fixed_text = out
+            after = _run(text, opts)
+            left = {_key(f) for f in after.findings}
+            resolved = [f for f in findings if f.fixable and _key(f) not in left
+                        and not (f.fix is not None and f.fix.strip_bom and not strip_bom)]
+    return LintResult(opts.file, findings, fixed_text, ctx.version, ctx.target, original,
+                      resolved)
+
+
+def _key(f: Finding) -> tuple:
+    return (f.id, f.path, f.message)
+
+
+def _order(f: Finding) -> tuple:
+    ids = list(RULES)
+    return (ids.index(f.id) if f.id in ids else len(ids), f.line or 0, f.col or 0)
+
+
+def _fix_loop(ctx: Context, opts: _Options) -> str:
+    """Apply fixes one at a time, re-linting in between, so that every fix is computed in the
+    coordinates of the text it edits; a fix that fails or does not resolve its finding is
+    skipped."""
+    current = ctx.text
+    findings = ctx.findings
+    bad: set[tuple] = set()
+    applied: set[tuple] = set()
+    for _ in range(_MAX_ROUNDS):
+        todo = sorted((f for f in findings if f.fix is not None and not _bom_only(f.fix)
+                       and _key(f) not in bad), key=_order)
+        if not todo:
+            break
+        f = todo[0]
+        k = _key(f)
+        if k in applied:   # fixed once and back again: leave it
+            bad.add(k)
+            continue
+        assert f.fix is not None
+        try:
+            new = fixer.apply(current, f.fix)
+        except fixer.FixError:
+            bad.add(k)
+            continue
+        if new == current:
+            bad.add(k)
+            continue
+        applied.add(k)
+        current = new
+        findings = _run(current, opts).findings
+    return current
+
+
+def _bom_only(fix: Fix) -> bool:
+    return fix.strip_bom and not (fix.moves or fix.converts or fix.drops or fix.sets
+                                  or fix.entries or fix.version is not None)
+
+
+def _coerce_version(raw: Any) -> int | None:
+    """The config version containerd would use, or None when none can read the file."""
+    if raw is None:
+        return 1
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, str) and raw.strip().isdigit():
+        raw = int(raw.strip())
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    if not isinstance(raw, int):
+        return None
+    if raw <= 1:
+        return 1
+    return raw if raw <= 4 else None
+
+
+def _run(data: str | bytes, opts: _Options) -> Context:
+    from migrator import load, source
+    text, had_bom = load.decode(data, opts.file)
+    if not text.strip():
+        tree: dict = {}
+    else:
+        tree = load.parse_toml(text, opts.file)
+    try:
+        doc = source.parse(text)
+    except (AssertionError, IndexError, ValueError) as exc:
+        raise ConfigError(f"cannot map this TOML for editing ({exc})", file=opts.file) from None
+    raw = tree.get("version")
+    version = _coerce_version(raw)
+    try:
+        target = parse_target(opts.containerd, version)
+    except ConfigError as exc:
+        raise exc.with_file(opts.file) from None
+    base_dir = None
+    if opts.file not in _NOT_FILES and os.path.isfile(opts.file):
+        base_dir = Path(os.path.abspath(opts.file)).parent
+    ctx = Context(opts.file, text, had_bom, tree, doc, raw, version, target,
+                  opts.kubernetes, opts.kubelet, base_dir)
+    for r in rules():
+        ctx.current = r
+        r.check(ctx)
+    ctx.current = None
+    ctx.findings.sort(key=lambda f: (f.line or 0, f.col or 0, f.id))
+    return ctx
+
+
+def lint_main(paths: list[str], **kwargs: Any) -> int:
+    """The `containerd-migrate --lint` command; see migrator/lint/cli.py."""
+    from migrator.lint.cli import lint_main as main
+    return main(paths, **kwargs)

@@ -1,0 +1,148 @@
+"""CM011 imports: `imports` that containerd cannot load as written.
+
+From: the config loaders, `services/server/config/config.go@v1.7.34` `LoadConfig` and
+`cmd/containerd/server/config/config.go@v2.0.0`...`@v2.3.4` (`resolveImports`,
+`LoadConfig[WithPlugins]`); facts §1.2, §1.5, B9, E15:
+
+* a non-glob import that does not exist: every release refuses to start ("open FILE: no such
+  file or directory"). (containerd 2.x `config dump` hides this: it ignores "not exist" errors.)
+  Relative paths are resolved against the importing file's directory.
+* a drop-in whose `version` is higher than the root file's: 2.3.0-2.3.4 refuse to start ("drop-in
+  config version D higher than root config version R"); 2.0-2.2 migrate the merged files once at
+  the highest version, so the root's version 2 CRI settings are lost (B9); 1.6.32+/1.7.17+
+  refuse any file above version 2. A drop-in below the root's version is migrated with the
+  merged set by 2.0-2.2 (2.3 migrates each file on its own).
+
+Applies to: config versions 1-4, every release. Globs are expanded relative to the file's
+directory; absolute paths are checked on this machine, which may not be the node, so a missing
+absolute import is a warning.
+
+No fix.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from migrator.lint.base import Context, rule
+
+
+@dataclass
+class Import:
+    index: int
+    raw: str
+    pattern: bool
+    absolute: bool
+    files: list[Path]          # files found
+    missing: Path | None       # a non-glob path that does not exist
+    checkable: bool            # whether this machine can say what the import holds
+
+
+def resolve(ctx: Context) -> list[Import]:
+    if "imports" in ctx.cache:
+        return ctx.cache["imports"]
+    out: list[Import] = []
+    value = ctx.tree.get("imports")
+    if isinstance(value, list):
+        for i, raw in enumerate(value):
+            if not isinstance(raw, str) or not raw:
+                continue
+            absolute = os.path.isabs(raw)
+            pattern = "*" in raw
+            if not absolute and ctx.base_dir is None:
+                out.append(Import(i, raw, pattern, absolute, [], None, False))
+                continue
+            path = Path(os.path.normpath(raw if absolute else ctx.base_dir / raw))
+            if pattern:
+                files = [Path(p) for p in sorted(glob.glob(str(path)))]
+                out.append(Import(i, raw, True, absolute, files, None, not absolute))
+            elif path.is_file():
+                out.append(Import(i, raw, False, absolute, [path], None, True))
+            else:
+                out.append(Import(i, raw, False, absolute, [], path, not absolute))
+    ctx.cache["imports"] = out
+    return out
+
+
+def _read(path: Path) -> dict | None:
+    try:
+        return tomllib.loads(path.read_bytes().decode("utf-8").lstrip("\ufeff"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+
+
+def imported(ctx: Context) -> tuple[list[dict], bool]:
+    """The parsed trees of the files the imports name (that exist here), and whether that is
+    all of them."""
+    if "imported" in ctx.cache:
+        return ctx.cache["imported"]
+    trees, complete = [], True
+    for imp in resolve(ctx):
+        if not imp.checkable or imp.missing is not None:
+            complete = False
+        for f in imp.files:
+            tree = _read(f)
+            if tree is None:
+                complete = False
+            else:
+                trees.append(tree)
+    ctx.cache["imported"] = (trees, complete)
+    return trees, complete
+
+
+def _version(tree: dict) -> int:
+    v = tree.get("version", 0)
+    return v if isinstance(v, int) and not isinstance(v, bool) else 0
+
+
+@rule("CM011", "imports",
+      "imports that name a missing file, or a drop-in at a higher config version than the root")
+def check(ctx: Context) -> None:
+    root_v = _version(ctx.tree)
+    for imp in resolve(ctx):
+        at = ctx.entry_position("imports", imp.index)
+        path = ("imports", imp.index)
+        if imp.missing is not None:
+            if imp.absolute:
+                ctx.report("warning", f"import {imp.raw!r} does not exist on this machine: "
+                                      f"containerd refuses to start where it is missing", path,
+                           at=at, suggestion="make sure the node has it, or use a glob "
+                                             "(a glob matching nothing is fine)")
+            else:
+                ctx.report("error", f"import {imp.raw!r} does not exist ({imp.missing}): "
+                                    f"containerd refuses to start (open: no such file or "
+                                    f"directory)", path, at=at,
+                           suggestion="fix the path (relative paths start at this file's "
+                                      "directory) or use a glob")
+            continue
+        for f in imp.files:
+            tree = _read(f)
+            if tree is None:
+                ctx.report("error", f"import {imp.raw!r}: {f.name} is not valid TOML (or not "
+                                    f"UTF-8): containerd refuses to start", path, at=at)
+                continue
+            dv = _version(tree)
+            if root_v and dv > root_v:
+                ctx.report("error", f"import {f.name} has version = {dv}, higher than this "
+                                    f"file's version = {root_v}: containerd 2.3.0-2.3.4 refuse "
+                                    f"to start, 2.0-2.2 migrate both once at version {dv} and "
+                                    f"lose this file's version {root_v} settings (facts B9)",
+                           path, at=at,
+                           suggestion=f"give both files the same version "
+                                      f"(containerd-migrate --to {dv})")
+            elif not root_v and dv >= 2:
+                ctx.report("warning", f"import {f.name} has version = {dv} but this file has "
+                                      f"none: containerd 2.0-2.2 force this file to version 3 "
+                                      f"and lose its CRI settings (facts B3)", path, at=at,
+                           suggestion=f"give this file version = {dv} "
+                                      f"(containerd-migrate --to {dv})")
+            elif dv and dv < root_v and not ctx.target.is_1x() and \
+                    ctx.target.before("2.3"):
+                ctx.report("warning", f"import {f.name} has version = {dv}, lower than this "
+                                      f"file's {root_v}: containerd 2.0-2.2 merge the files "
+                                      f"and migrate the result once, at the last version seen "
+                                      f"(facts §1.5, B9), so mixed versions read unreliably",
+                           path, at=at, suggestion=f"containerd-migrate --to {root_v} {f.name}")
