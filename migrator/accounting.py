@@ -14,10 +14,13 @@ from migrator.report import Change, dotted
 
 def unaccounted(input_tree: dict, output_tree: dict, plan: Plan,
                 changes: list[Change]) -> list[str]:
-    reported = [c.from_path for c in changes if c.kind == "dropped" and c.from_path]
+    reported = {c.from_path for c in changes if c.kind == "dropped" and c.from_path}
+    dropped = {d.path for d in plan.dropped}
     out_leaves = dict(leaves(output_tree))
-    expected: dict[str, Any] = {}
-    got: dict[str, Any] = {}
+    # keyed by target path; dotted() renders paths one-to-one, so comparing these dicts is
+    # comparing the dotted ones, which are only built to explain a difference
+    expected: dict[tuple, Any] = {}
+    got: dict[tuple, Any] = {}
     problems: list[str] = []
     for path, value in leaves(input_tree):
         if path == ("version",):
@@ -30,21 +33,35 @@ def unaccounted(input_tree: dict, output_tree: dict, plan: Plan,
                 if not _covered(dotted(path), reported):
                     problems.append(f"{dotted(path)} was dropped but is not in the report")
                 continue
-            key = dotted(t.path)
             new = plan.overrides.get(t.path, new)
             if new == {} and isinstance(_get(output_tree, t.path), dict):
                 continue  # an empty table: the output has it, maybe with more inside
             have = out_leaves.get(t.path, _MISSING)
-            if isinstance(new, list) and isinstance(have, list) and all(v in have for v in new):
+            if isinstance(new, list) and isinstance(have, list) and _all_in(new, have):
                 continue  # merged into a list that holds more (e.g. a shim env)
-            if have != new and any(d.path == path for d in plan.dropped):
+            if have != new and path in dropped:
                 continue  # lost a conflict: reported as dropped with the winner named
-            expected[key], got[key] = new, have
+            expected[t.path], got[t.path] = new, have
     if expected != got:
         from deepdiff import DeepDiff
-        diff = DeepDiff(expected, got, verbose_level=2)
+        diff = DeepDiff({dotted(k): v for k, v in expected.items()},
+                        {dotted(k): v for k, v in got.items()}, verbose_level=2)
         problems.append(f"values not found where the rules put them: {diff.to_json()}")
     return problems
+
+
+def _all_in(values: list, have: list) -> bool:
+    """all(v in have for v in values), with a set when the items allow one (long lists)."""
+    if values == have:
+        return True
+    try:
+        pool = set(have)
+    except TypeError:  # tables inside: compare one by one
+        return all(v in have for v in values)
+    try:
+        return all(v in pool for v in values)
+    except TypeError:
+        return all(v in have for v in values)
 
 
 def _get(tree: dict, path: tuple) -> Any:
@@ -56,8 +73,12 @@ def _get(tree: dict, path: tuple) -> Any:
     return cur
 
 
-def _covered(path: str, reported: list[str]) -> bool:
-    return any(path == r or path.startswith(r + ".") for r in reported)
+def _covered(path: str, reported: set[str] | list[str]) -> bool:
+    """path is a reported path or lies below one (`r.` starts it): a lookup per dot."""
+    if path in reported:
+        return True
+    reported = reported if isinstance(reported, (set, frozenset)) else set(reported)
+    return any(path[:i] in reported for i, c in enumerate(path) if c == ".")
 
 
 class _Missing:

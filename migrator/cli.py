@@ -19,6 +19,7 @@ STDIN = "-"
 STDIN_NAME = "<stdin>"
 DEBUG_ENV = "CONTAINERD_MIGRATE_DEBUG"
 PROG = "containerd-migrate"
+MAX_MESSAGE = 2000  # an internal error's text is cut here (a diff of two trees can be huge)
 
 EPILOG = """\b
 Examples:
@@ -269,25 +270,31 @@ def _run(files: tuple[str, ...], job: _Job, report_json: str | None) -> int:
 
 def _process(name: str, job: _Job, stdout: BinaryIO) -> _Outcome:
     display = STDIN_NAME if name == STDIN else name
+    secrets: set[str] = set()  # filled once the input is read: scrubbed from every message
     try:
-        return _migrate_one(name, display, job, stdout)
+        return _migrate_one(name, display, job, stdout, secrets)
     except _StdoutClosed:
         raise
     except Exception as exc:  # a bug in one file's migration: report it, go on with the batch
-        return _Outcome(display, _internal_error(exc, display),
-                        entry={"file": display, "error": f"internal error: {_one_line(exc)}"})
+        return _Outcome(display, _internal_error(exc, display, secrets),
+                        entry={"file": display, "error": "internal error: " + _scrub(
+                            _one_line(exc), secrets)[:MAX_MESSAGE]})
 
 
-def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO) -> _Outcome:
+def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO,
+                 secrets: set[str]) -> _Outcome:
     from migrator.errors import ConfigError, LossError
     from migrator.pipeline import migrate
 
     if job.with_imports:
-        return _migrate_set(name, display, job, stdout)
+        return _migrate_set(name, display, job, stdout, secrets)
     try:
+        # --in-place: the file must still be this one when it is replaced (write_atomic checks)
+        before = os.stat(name) if job.mode == "in-place" else None
         data = _read(name)
     except OSError as exc:
         return _fail(display, f"{display}: {_strerror(exc)}")
+    secrets.update(_secrets_of(data))
     hosts: dict = {}
     try:
         if job.hosts_dir is not None:
@@ -303,16 +310,16 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO) -> _Outco
             result = migrate(data, to=job.to, containerd=job.containerd,
                              allow_loss=job.allow_loss, file=display)
     except LossError as exc:
-        return _fail(display, str(exc), EXIT_LOSS)
+        return _fail(display, str(exc), EXIT_LOSS, secrets)
     except ConfigError as exc:
-        return _fail(display, str(exc))
+        return _fail(display, str(exc), secrets=secrets)
     hosts_changed = {p: t for p, t in hosts.items() if _disk_text(p) != t}
     if hosts_changed and job.mode != "check":
         from migrator.hosts import write_hosts
         try:  # before the config: config_path never points at files that are not there
             write_hosts(hosts, overwrite=job.overwrite_hosts, hosts_dir=job.hosts_dir)
         except ConfigError as exc:
-            return _fail(display, str(exc))
+            return _fail(display, str(exc), secrets=secrets)
         except OSError as exc:
             return _fail(display, f"{job.hosts_dir}: cannot write: {_strerror(exc)}")
     out = result.text.encode("utf-8")
@@ -328,22 +335,25 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO) -> _Outco
     elif job.mode == "in-place" and changed:
         from migrator.write import write_atomic
         try:
-            write_atomic(name, out, backup_suffix=job.backup)
+            write_atomic(name, out, backup_suffix=job.backup, expect=before)
         except OSError as exc:
             return _fail(display, f"{display}: cannot write: {_strerror(exc)}")
     if job.diff and changed:
         from migrator.hosts import redact_toml
-        _to_stdout(stdout, unified_diff(redact_toml(result.input_text), redact_toml(result.text),
-                                        display).encode("utf-8"))
+        _to_stdout(stdout, _scrub(unified_diff(redact_toml(result.input_text),
+                                               redact_toml(result.text), display),
+                                  secrets).encode("utf-8"))
     if job.diff:
+        from migrator.hosts import redact_toml
         for path, text in hosts_changed.items():
-            _to_stdout(stdout, unified_diff(_disk_text(path) or "", text, str(path),
-                                            ).encode("utf-8"))
+            _to_stdout(stdout, _scrub(unified_diff(redact_toml(_disk_text(path) or ""),
+                                                   redact_toml(text), str(path)),
+                                      secrets).encode("utf-8"))
     changed = changed or bool(hosts_changed)
     if not job.quiet:
-        click.echo(result.format_text(), err=True, nl=False)
+        click.echo(_scrub(result.format_text(), secrets), err=True, nl=False)
     code = EXIT_CHECK if job.check and changed else EXIT_OK
-    return _Outcome(display, code, changed, entry=result.to_json())
+    return _Outcome(display, code, changed, entry=_scrub_data(result.to_json(), secrets))
 
 
 def _disk_text(path: Any) -> str | None:
@@ -354,24 +364,30 @@ def _disk_text(path: Any) -> str | None:
         return None
 
 
-def _migrate_set(name: str, display: str, job: _Job, stdout: BinaryIO) -> _Outcome:
+def _migrate_set(name: str, display: str, job: _Job, stdout: BinaryIO,
+                 secrets: set[str]) -> _Outcome:
     """--with-imports: the root and every file it imports, migrated as one set."""
     from pathlib import Path
 
     from migrator.errors import ConfigError, LossError
     from migrator.hosts import redact_toml
     from migrator.imports import migrate_set, write_set
+    secrets.update(_secrets_of_file(name))
     try:
         result = migrate_set(Path(name), to=job.to, containerd=job.containerd,
                              allow_loss=job.allow_loss)
     except LossError as exc:
-        return _fail(display, str(exc), EXIT_LOSS)
+        secrets.update(_secrets_of_file(exc.file))
+        return _fail(display, str(exc), EXIT_LOSS, secrets)
     except ConfigError as exc:
-        return _fail(display, str(exc))
+        secrets.update(_secrets_of_file(exc.file))
+        return _fail(display, str(exc), secrets=secrets)
+    for r in result.files.values():
+        secrets.update(_secrets_of(r.input_text))
     if not job.quiet:
-        click.echo(result.format_text(), err=True, nl=False)
+        click.echo(_scrub(result.format_text(), secrets), err=True, nl=False)
     if not result.ok:
-        return _Outcome(display, EXIT_ERROR, entry=result.to_json())
+        return _Outcome(display, EXIT_ERROR, entry=_scrub_data(result.to_json(), secrets))
     if job.mode == "in-place":
         try:
             write_set(result, backup_suffix=job.backup)
@@ -380,10 +396,12 @@ def _migrate_set(name: str, display: str, job: _Job, stdout: BinaryIO) -> _Outco
     if job.diff:
         for path, r in result.files.items():
             if r.changed:
-                _to_stdout(stdout, unified_diff(redact_toml(r.input_text), redact_toml(r.text),
-                                                path).encode("utf-8"))
+                _to_stdout(stdout, _scrub(unified_diff(redact_toml(r.input_text),
+                                                       redact_toml(r.text), path),
+                                          secrets).encode("utf-8"))
     code = EXIT_CHECK if job.check and result.changed else EXIT_OK
-    return _Outcome(display, code, result.changed, entry=result.to_json())
+    return _Outcome(display, code, result.changed,
+                    entry=_scrub_data(result.to_json(), secrets))
 
 
 def unified_diff(before: str, after: str, name: str) -> str:
@@ -466,10 +484,59 @@ def _silence_stdout() -> None:
         pass
 
 
-def _fail(display: str, message: str, code: int = EXIT_ERROR) -> _Outcome:
-    message = _one_line(message)
+def _fail(display: str, message: str, code: int = EXIT_ERROR,
+          secrets: set[str] | None = None) -> _Outcome:
+    message = _scrub(_one_line(message), secrets)
     click.echo(message, err=True)
     return _Outcome(display, code, entry={"file": display, "error": message})
+
+
+# -- secrets: the report and the errors are redacted where they are made; this is the last line
+# of defence, so that no message (an internal error quoting a value, say) can carry the value of
+# a password, auth string, identity token or credential header of the input.
+
+def _secrets_of(data: bytes | str) -> set[str]:
+    import tomllib
+
+    from migrator.report import secret_values, secret_values_in_text
+    try:
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+        try:
+            return secret_values(tomllib.loads(text.removeprefix("\ufeff")))
+        except (tomllib.TOMLDecodeError, RecursionError):
+            return secret_values_in_text(text)
+    except Exception:  # never let the safety net itself fail the run
+        return set()
+
+
+def _secrets_of_file(path: str | None) -> set[str]:
+    from migrator.load import MAX_BYTES
+    if not path or path.startswith("<"):
+        return set()
+    try:
+        with open(path, "rb") as f:
+            return _secrets_of(f.read(MAX_BYTES + 1))
+    except OSError:
+        return set()
+
+
+def _scrub(text: str, secrets: set[str] | None) -> str:
+    if not secrets:
+        return text
+    from migrator.report import scrub
+    return scrub(text, secrets)
+
+
+def _scrub_data(data: Any, secrets: set[str]) -> Any:
+    if not secrets:
+        return data
+    if isinstance(data, str):
+        return _scrub(data, secrets)
+    if isinstance(data, dict):
+        return {k: _scrub_data(v, secrets) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_scrub_data(v, secrets) for v in data]
+    return data
 
 
 def _summary(outcomes: list[_Outcome], job: _Job) -> str:
@@ -495,11 +562,12 @@ def _one_line(message: object) -> str:
     return " ".join(str(message).split("\n")).replace("\r", " ")
 
 
-def _internal_error(exc: BaseException, file: str | None = None) -> int:
-    if os.environ.get(DEBUG_ENV) == "1":
+def _internal_error(exc: BaseException, file: str | None = None,
+                    secrets: set[str] | None = None) -> int:
+    if os.environ.get(DEBUG_ENV) == "1":  # on request only: a traceback may quote values
         import traceback
         traceback.print_exception(exc, file=sys.stderr)
-    text = _one_line(exc)
+    text = _scrub(_one_line(exc), secrets)[:MAX_MESSAGE]
     if type(exc).__name__ != "InternalError":
         text = f"{type(exc).__name__}: {text}"
     if file is not None and not text.startswith(f"{file}: "):

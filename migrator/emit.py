@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator import source, transforms
-from migrator.engine import Mapper, Plan, Target, leaves
+from migrator.engine import Mapper, Plan, Target, dotted_path, leaves
 from migrator.report import Change, dotted
 from migrator.rules import PLUGIN_LISTS, Rule
 from migrator.source import Document, Statement
@@ -69,6 +69,8 @@ class Emitter:
         self.blocks: list[Block] = []
         self.owners: dict[tuple, Block] = {}
         self.dotted: dict[tuple, Block] = {}     # tables defined by dotted keys, and where
+        self._uniform: dict[int, bool] = {}      # id(inline statement) -> _is_uniform
+        self._placed_prefixes: set[tuple] | None = None   # every prefix of a planned path
 
     # -- decisions ---------------------------------------------------------------------------
     def _blocks(self) -> None:
@@ -82,9 +84,15 @@ class Emitter:
 
     def _is_uniform(self, st: Statement) -> bool:
         """An inline table moves as one piece when every key inside follows it unchanged."""
-        t = self.mapper.targets(st.path)
         if st.value_kind != "inline":
             return True
+        hit = self._uniform.get(id(st))
+        if hit is None:
+            hit = self._uniform[id(st)] = self._inline_is_uniform(st)
+        return hit
+
+    def _inline_is_uniform(self, st: Statement) -> bool:
+        t = self.mapper.targets(st.path)
         value = _get(self.tree, st.path)
         if not isinstance(value, dict):
             return True
@@ -120,17 +128,21 @@ class Emitter:
             if b.header.kind == "array_table":
                 b.final = own
                 continue
-            live = [self.mapper.target(st.path).path for st in b.kvs
-                    if self._is_uniform(st) and self.mapper.target(st.path).path is not None]
+            live = [t for t in (self.mapper.target(st.path).path for st in b.kvs
+                                if self._is_uniform(st)) if t is not None]
             if not live:
                 b.final = None if b.kvs or self._only_dropped(b.header.path) else own
                 continue
             # the table most keys go to; ties go to the first key's (docs/emitting.md)
             candidates = [t[:-1] for t in live] + ([own] if own is not None else [])
-            score = Counter()
-            for c in dict.fromkeys(candidates):
-                score[c] = sum(1 for t in live if len(t) > len(c) and t[:len(c)] == c)
-            b.final = max(dict.fromkeys(candidates), key=lambda c: score[c])
+            unique = list(dict.fromkeys(candidates))
+            if len(unique) == 1:
+                b.final = unique[0]
+                continue
+            lengths = {len(c) for c in unique}
+            # keys below each candidate table, counted in one pass over the keys
+            below = Counter(t[:n] for t in live for n in lengths if n < len(t))
+            b.final = max(unique, key=lambda c: below[c])
         for b in self.blocks:
             if b.final is not None and b.header is not None and b.final == b.header.path \
                     and b.header.kind == "table":
@@ -167,16 +179,18 @@ class Emitter:
                 out.append(header)
                 pos = b.header.end
             pending = self._in_order(b, placed)
+            k = 0  # pending[k:] are still to be written
             for st in b.kvs:
                 out.append(self.text[pos:st.leading])
                 kind, txt = placed[id(st)]
                 if kind == "stay" and b.order is not None:
-                    while pending and pending[0][0] is not None and \
-                            pending[0][0] < self._rank(b.final, st, b):  # type: ignore[operator]
-                        out.append(self._ensure_nl(pending.pop(0)[1]))
+                    while k < len(pending) and pending[k][0] is not None and \
+                            pending[k][0] < self._rank(b.final, st, b):  # type: ignore[operator]
+                        out.append(self._ensure_nl(pending[k][1]))
+                        k += 1
                 out.append(txt)
                 pos = st.end
-            out.extend(self._ensure_nl(u) for _, u in pending)
+            out.extend(self._ensure_nl(u) for _, u in pending[k:])
             for nb in b.created:
                 out.append(self._new_block_text(b, nb))
         out.append(self.text[pos:])
@@ -302,6 +316,13 @@ class Emitter:
                     self._copy(b, st, copy)
         return placed
 
+    def _prefixes_of_placed(self) -> set[tuple]:
+        """Every path the plan places something at or below (built once, when first asked)."""
+        if self._placed_prefixes is None:
+            self._placed_prefixes = {p[:n] for p in self.plan.placed
+                                     for n in range(1, len(p) + 1)}
+        return self._placed_prefixes
+
     def _place_primary(self, b: Block, st: Statement) -> tuple[str, str]:
         targets = self.mapper.targets(st.path)
         primary = targets[0]
@@ -317,7 +338,7 @@ class Emitter:
         if st.value_kind == "inline":
             value = _get(self.tree, st.path)
             if value and _without_dropped(self.mapper, value, st.path) == {} and \
-                    not any(p[:len(primary.path)] == primary.path for p in self.plan.placed):
+                    primary.path not in self._prefixes_of_placed():
                 return "drop", self._comments_only(st)  # every key inside was dropped
         won = self.plan.placed.get(primary.path)
         if won is not None and not won.merge and won.source != st.path:
@@ -541,8 +562,8 @@ class Emitter:
                 line: int) -> None:
         self.changes.append(Change(
             kind=kind, rule=rule.id if rule else kind,  # type: ignore[arg-type]
-            reason=_reason(kind, rule), from_path=dotted(src), from_line=line,
-            to_path=dotted(dst) if dst is not None else None,
+            reason=_reason(kind, rule), from_path=dotted_path(src), from_line=line,
+            to_path=dotted_path(dst) if dst is not None else None,
             release=rule.release if rule else None, source=rule.source if rule else None,
             differs=rule.differs if rule else None))
 

@@ -7,6 +7,7 @@ accounting ask the same question and get the same answer.
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,21 +33,44 @@ class Target:
         return max((r.rank() for r in self.rules), default=(-1, ()))
 
 
-def _best(rules: tuple[Rule, ...], path: tuple, kinds: set[str],
+def _target(path: tuple | None, rules: tuple[Rule, ...] = (), converts: tuple[Rule, ...] = (),
+            copy: bool = False) -> Target:
+    """Target(path, rules, converts, copy): the same object, filled in directly (as unpickling
+    does) rather than field by field through the frozen dataclass's __init__, which is most of
+    the cost of mapping a path."""
+    t = object.__new__(Target)
+    t.__dict__.update(path=path, rules=rules, converts=converts, copy=copy, drop_reason=None,
+                      at=None)
+    return t
+
+
+def _best(step: RuleSet | tuple[Rule, ...], path: tuple, kinds: frozenset[str] | set[str],
           holds=lambda rule: True) -> tuple[Rule, list[str]] | None:
+    """The most specific matching rule; ties go to the rule written first.
+
+    Given a RuleSet, only the rules its index says can match are tried; given a plain tuple
+    of rules, all of them."""
     best: tuple[Rule, list[str]] | None = None
-    for rule in rules:
-        if rule.kind not in kinds or not holds(rule):
-            continue
+    best_key: tuple | None = None
+    if isinstance(step, RuleSet):
+        candidates = step.candidates(path, frozenset(kinds))
+    else:
+        candidates = [(i, r) for i, r in enumerate(step) if r.kind in kinds]
+    for pos, rule in candidates:
         caps = rule.src.match(path)
         if caps is None:
             continue
-        if best is None or rule.rank() > best[0].rank():
-            best = (rule, caps)
+        key = (rule.rank(), -pos)
+        if (best_key is None or key > best_key) and holds(rule):
+            best, best_key = (rule, caps), key
     return best
 
 
-_MOVES = {"move", "keep", "convert", "drop", "plugin"}
+_MOVES = frozenset({"move", "keep", "convert", "drop", "plugin"})
+_COPY = frozenset({"copy"})
+_CHECK = frozenset({"check"})
+_ENTRY = frozenset({"entry"})
+_PLUGIN = frozenset({"plugin"})
 
 
 class Mapper:
@@ -90,34 +114,52 @@ class Mapper:
         return self.targets(path)[0]
 
     def _map(self, path: tuple, upto: int | None = None) -> list[Target]:
-        for n in range(len(path), 0, -1):
+        for n in range(len(path), 0, -1) if self.drops else ():
             if path[:n] in self.drops:
                 return [Target(None, drop_reason=self.drops[path[:n]])]
-        current = [Target(path)]
+        current = [_target(path)]
         for i, step in enumerate(self.chain[:upto]):
             nxt: list[Target] = []
             for t in current:
                 if t.path is None:
                     nxt.append(t)
                     continue
+                entries = step.lookup(t.path)   # the rules that can match, of all kinds
                 keep = path in self.kept_copies
-                nxt.append(self._step(step, t, lambda rule: self.holds(rule, i) and not (
-                    keep and rule.copy_of is not None)))
-                for rule in step.rules:
-                    if rule.kind == "copy" and rule.dst is not None and self.holds(rule, i):
+                nxt.append(self._step(t, self._move(entries, t.path, i, keep)))
+                copies = [e for e in entries if e[1].kind == "copy"]
+                copies.sort(key=_written_first)
+                for _, rule in copies:
+                    if rule.dst is not None and self.holds(rule, i):
                         caps = rule.src.match(t.path)
                         if caps is not None:
                             new = rule.dst.fill(caps) + t.path[len(rule.src.segments):]
                             via = (rule,) if rule.transform else ()
-                            nxt.append(Target(new, t.rules + (rule,), t.converts + via,
-                                              copy=True))
+                            nxt.append(_target(new, t.rules + (rule,), t.converts + via,
+                                               copy=True))
             current = nxt
         return current
 
+    def _move(self, entries: list[tuple[tuple, Rule]], path: tuple, step: int,
+              keep: bool) -> tuple[Rule, list[str]] | None:
+        """The move, keep, convert, drop or plugin rule that wins for path (`_best`)."""
+        best: tuple[Rule, list[str]] | None = None
+        best_key: tuple | None = None
+        for key, rule in entries:
+            if rule.kind not in _MOVES or (best_key is not None and key <= best_key):
+                continue
+            caps = rule.src.match(path)
+            if caps is None:
+                continue
+            if (rule.when or rule.unless or keep) and not (
+                    self.holds(rule, step) and not (keep and rule.copy_of is not None)):
+                continue
+            best, best_key = (rule, caps), key
+        return best
+
     @staticmethod
-    def _step(step: RuleSet, t: Target, holds=lambda rule: True) -> Target:
+    def _step(t: Target, found: tuple[Rule, list[str]] | None) -> Target:
         assert t.path is not None
-        found = _best(step.rules, t.path, _MOVES, holds)
         if found is None:
             return t
         rule, caps = found
@@ -129,8 +171,8 @@ class Mapper:
         converts = t.converts + ((rule,) if rule.kind == "convert" and exact else ())
         if rule.kind == "keep" or (new == t.path and not converts and not rule.warn
                                    and not rule.differs):
-            return Target(new, t.rules, converts, t.copy)
-        return Target(new, t.rules + (rule,), converts, t.copy)
+            return _target(new, t.rules, converts, t.copy)
+        return _target(new, t.rules + (rule,), converts, t.copy)
 
     def entry(self, name: str) -> tuple[list[str], list[Rule]]:
         """New names of a disabled_plugins / required_plugins entry."""
@@ -138,12 +180,12 @@ class Mapper:
         for step in self.chain:
             out: list[str] = []
             for n in names:
-                found = _best(step.rules, (n,), {"entry"})
+                found = _best(step, (n,), _ENTRY)
                 if found is not None:
                     out.extend(found[0].entries)
                     used.append(found[0])
                     continue
-                found = _best(step.rules, ("plugins", n), {"plugin"})
+                found = _best(step, ("plugins", n), _PLUGIN)
                 if found is not None and found[0].dst is not None:
                     new = found[0].dst.fill(found[1])[1]
                     if new != n:
@@ -153,6 +195,49 @@ class Mapper:
                 out.append(n)
             names = out
         return names, used
+
+
+def _position(candidate: tuple[int, Rule]) -> int:
+    return candidate[0]
+
+
+def _written_first(entry: tuple[tuple, Rule]) -> int:
+    return -entry[0][1]
+
+
+@functools.lru_cache(maxsize=8192, typed=True)
+def _dotted_part(part: Any) -> str:
+    return dotted((part,))
+
+
+def dotted_path(path: tuple) -> str:
+    """report.dotted(path), the same string, with each part's rendering remembered (the same
+    table names recur in every path of a file)."""
+    out = [_dotted_part(part) for part in path]
+    for i in range(1, len(out)):
+        if not isinstance(path[i], int):
+            out[i] = "." + out[i]
+    return "".join(out)
+
+
+def has_prefix_in(path: tuple, prefixes: set[tuple] | frozenset[tuple]) -> bool:
+    """Whether some element of `prefixes` is a prefix of path (or path itself)."""
+    return any(path[:n] in prefixes for n in range(len(path) + 1))
+
+
+def under(prefixes: set[tuple], items: Any) -> dict[tuple, list]:
+    """For each of the prefixes, the values of the (path, value) items whose path starts with
+    it, in the items' order: one pass over the items instead of one per prefix."""
+    lengths = sorted({len(p) for p in prefixes})
+    out: dict[tuple, list] = {}
+    for path, value in items:
+        for n in lengths:
+            if n > len(path):
+                break
+            key = path[:n]
+            if key in prefixes:
+                out.setdefault(key, []).append(value)
+    return out
 
 
 def leaves(tree: dict, prefix: tuple = ()) -> list[tuple[tuple, Any]]:
@@ -213,13 +298,18 @@ def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None
     mapper.kept_copies = set(kept_copies or ())
     placed: dict[tuple, Placed] = {}
     result = Plan(mapper, {}, placed)
+    warned: dict[tuple[str, str], None] = {}   # (code, path) of every finding so far
+    # the steps up to the last one with `check` rules, each with a mapper of its own
+    last = max((i for i, step in enumerate(chain) if any(r.kind == "check" for r in step.rules)),
+               default=-1)
+    steppers = [(step, Mapper([step])) for step in chain[:last + 1]]
     for path, value in leaves(tree):
         if len(path) == 1 and path[0] in PLUGIN_LISTS and isinstance(value, list):
             value = _map_entries(mapper, value)
         for t in mapper.targets(path):
             if t.copy and value == "":
                 continue  # an empty value is the default: a copy of it says nothing
-            _warn(result, t, path)
+            _warn(result, t, path, warned)
             if t.path is None:
                 result.dropped.append(Dropped(path, value, t.rule, t.drop_reason or "removed"))
                 continue
@@ -232,10 +322,11 @@ def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None
                 result.dropped.append(Dropped(path, value, t.converts[-1], new.reason))
                 continue
             result.values[(path, t.path)] = new
-            merge = any(transforms.TRANSFORMS[r.transform[0]].merge_lists
-                        for r in t.converts if r.transform)
+            merge = bool(t.converts) and any(transforms.TRANSFORMS[r.transform[0]].merge_lists
+                                             for r in t.converts if r.transform)
             _place(result, Placed(new, t.rank(), path, merge), t.path)
-        _checks(result, chain, path, value)
+        if steppers:
+            _checks(result, steppers, path, value, warned)
     kept = _copies_that_differ(result, chain)
     if kept:
         return plan(tree, chain, drops, mapper.kept_copies | kept, sets)
@@ -287,17 +378,21 @@ def _copies_that_differ(result: Plan, chain: list[RuleSet]) -> set[tuple]:
     return differ
 
 
-def _warn(result: Plan, t: Target, path: tuple) -> None:
+def _warn(result: Plan, t: Target, path: tuple, warned: dict[tuple[str, str], None]) -> None:
+    """One finding per rule and matched key (`warned` holds the (code, path) of every finding
+    the plan has, so the check is a lookup, not a scan of the findings)."""
     for rule in t.rules:
         if rule.differs:
-            prefix = dotted(path[:len(rule.src.segments)])
-            if not any(f.code == rule.id and f.path == prefix for f in result.findings):
+            prefix = dotted_path(path[:len(rule.src.segments)])
+            if (rule.id, prefix) not in warned:
+                warned[(rule.id, prefix)] = None
                 result.findings.append(Finding(
                     "info", rule.id, f"containerd's own migration differs here: {rule.differs}",
                     prefix))
         if rule.warn:
-            prefix = dotted(path[:len(rule.src.segments)])
-            if not any(f.code == rule.id and f.path == prefix for f in result.findings):
+            prefix = dotted_path(path[:len(rule.src.segments)])
+            if (rule.id, prefix) not in warned:
+                warned[(rule.id, prefix)] = None
                 result.findings.append(Finding("warning", rule.id, rule.warn, prefix))
 
 
@@ -332,20 +427,24 @@ def _place(result: Plan, new: Placed, path: tuple) -> None:
         "source version read"))
 
 
-def _checks(result: Plan, chain: list[RuleSet], path: tuple, value: Any) -> None:
+def _checks(result: Plan, steppers: list[tuple[RuleSet, Mapper]], path: tuple, value: Any,
+            warned: dict[tuple[str, str], None]) -> None:
     current: tuple | None = path
-    for step in chain:
+    for step, stepper in steppers:
         if current is None:
             return
-        for rule in step.rules:
-            if rule.kind == "check" and rule.src.match(current) is not None and \
+        for _, rule in sorted(step.candidates(current, _CHECK), key=_position):
+            if rule.src.match(current) is not None and \
                     len(current) == len(rule.src.segments) and \
                     (rule.value is None or rule.value == value):
                 msg = rule.reason or ""
                 if rule.use:
                     msg += f" (use {rule.use})"
-                result.findings.append(Finding("warning", rule.id, msg, dotted(path)))
-        current = Mapper([step]).target(current).path
+                where = dotted(path)
+                warned[(rule.id, where)] = None
+                result.findings.append(Finding("warning", rule.id, msg, where))
+        if stepper is not steppers[-1][1]:  # where it stands for the next step's checks
+            current = stepper.target(current).path
 
 
 def _set(tree: dict, path: tuple, value: Any) -> None:
@@ -357,7 +456,11 @@ def _set(tree: dict, path: tuple, value: Any) -> None:
         cur = nxt
     if isinstance(value, dict) and not value and isinstance(cur.get(path[-1]), dict):
         return
-    cur[path[-1]] = copy.deepcopy(value)  # never share objects with the input tree
+    # never share objects with the input tree (deepcopy returns immutable scalars as they are)
+    cur[path[-1]] = value if type(value) in _IMMUTABLE else copy.deepcopy(value)
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 
 def ensure_table(tree: dict, path: tuple) -> None:

@@ -1,4 +1,10 @@
-"""Read a config: bytes to text, TOML to a tree, and the schema version it declares."""
+"""Read a config: bytes to text, TOML to a tree, and the schema version it declares.
+
+Limits (README "Limits"): at most `MAX_BYTES` (16 MiB) of input, refused before it is decoded;
+values nested at most `MAX_DEPTH` (100) levels deep, counting every table, array and inline table
+on the way down (containerd's deepest settings are 7 levels down). Deeper nesting is refused as
+one error at the place it goes too deep, instead of a RecursionError from tomllib or the pipeline.
+"""
 from __future__ import annotations
 
 import re
@@ -10,6 +16,7 @@ from migrator.errors import ConfigError
 
 BOM = "\ufeff"
 MAX_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 100
 _POSITION = re.compile(r"^(.*) \(at line (\d+), column (\d+)\)$")
 _END = re.compile(r"^(.*) \(at end of document\)$")
 
@@ -25,11 +32,15 @@ class Loaded:
 
 def decode(data: bytes | str, file: str) -> tuple[str, bool]:
     if isinstance(data, str):
+        if len(data) > MAX_BYTES // 4 and len(data.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+            raise _too_large(file)
         text = data
     else:
         if len(data) > MAX_BYTES:
-            raise ConfigError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; "
-                              "refusing to read it", file=file)
+            raise _too_large(file)
+        if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+            raise ConfigError("file is UTF-32; containerd reads UTF-8 only", file=file,
+                              line=1, col=1)
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise ConfigError("file is UTF-16; containerd reads UTF-8 only", file=file,
                               line=1, col=1)
@@ -37,18 +48,26 @@ def decode(data: bytes | str, file: str) -> tuple[str, bool]:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
-            col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+            line_start = data.rfind(b"\n", 0, exc.start) + 1  # columns count characters
+            col = len(data[line_start:exc.start].decode("utf-8", "replace")) + 1
             raise ConfigError("file is not valid UTF-8", file=file, line=line,
                               col=col) from None
     had_bom = text.startswith(BOM)
     return (text[1:] if had_bom else text), had_bom
 
 
+def _too_large(file: str) -> ConfigError:
+    return ConfigError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; refusing to "
+                       "read it", file=file)
+
+
 def parse_toml(text: str, file: str) -> dict:
-    if not text.strip():
+    if not text.strip(" \t\r\n"):  # TOML's whitespace: a lone form feed is invalid TOML
         raise ConfigError("file is empty", file=file)
     try:
-        return tomllib.loads(text)
+        tree = tomllib.loads(text)
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise _too_deep(text, file, _bracket_offset(text, MAX_DEPTH)) from None
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = _POSITION.match(msg)
@@ -60,6 +79,72 @@ def parse_toml(text: str, file: str) -> dict:
         last = text.rsplit("\n", 1)[-1]
         raise ConfigError(f"invalid TOML: {_lower(m.group(1) if m else msg)}", file=file,
                           line=lines, col=len(last) + 1) from None
+    except ValueError:  # not a TOMLDecodeError: int() refuses more than 4300 decimal digits
+        offset = _long_integer(text)
+        if offset is None:
+            raise ConfigError("invalid TOML: a value cannot be read", file=file) from None
+        raise ConfigError(f"invalid TOML: an integer has more than {_INT_DIGITS} digits",
+                          file=file, **_position(text, offset)) from None
+    return tree
+
+
+# Skips strings and comments, so that only the brackets of arrays, inline tables and headers count.
+_TOKEN = re.compile(r'"""(?:\\.|[^\\])*?"""|\'\'\'.*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'|#[^\n]*'
+                    r"|[\[\]{}]", re.S)
+
+
+_INT_DIGITS = 4300  # sys.int_info.default_max_str_digits
+_LONG_INT = re.compile(_TOKEN.pattern.rsplit("|", 1)[0] + r"|(?<![\w.])[+-]?[0-9][0-9_]{%d,}"
+                       % _INT_DIGITS, re.S)
+
+
+def _long_integer(text: str) -> int | None:
+    """Where the first decimal integer too long for int() is, outside strings and comments."""
+    for m in _LONG_INT.finditer(text):
+        if m.group()[:1] in "+-0123456789":
+            return m.start()
+    return None
+
+
+def _position(text: str, offset: int) -> dict:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return dict(line=text.count("\n", 0, offset) + 1, col=offset - line_start + 1)
+
+
+def _bracket_offset(text: str, limit: int) -> int | None:
+    """Where brackets (arrays, inline tables) first nest deeper than `limit`, if they do."""
+    depth = 0
+    for m in _TOKEN.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > limit:
+                return m.start()
+        elif c in "]}":
+            depth = max(depth - 1, 0)
+    return None
+
+
+def _too_deep(text: str, file: str, offset: int | None) -> ConfigError:
+    pos = {} if offset is None else _position(text, offset)
+    return ConfigError(f"values nest more than {MAX_DEPTH} levels deep (tables, arrays and "
+                       "inline tables); refusing to read it", file=file, **pos)
+
+
+def _deepest(tree: dict, limit: int) -> tuple | None:
+    """The first key path longer than `limit` (iteratively: no recursion on hostile input)."""
+    stack: list[tuple[object, tuple]] = [(tree, ())]
+    while stack:
+        node, path = stack.pop()
+        if len(path) > limit:
+            return path
+        if isinstance(node, dict):
+            stack.extend((v, path + (k,)) for k, v in node.items() if isinstance(v, (dict, list))
+                         or len(path) >= limit)
+        elif isinstance(node, list):
+            stack.extend((v, path + (i,)) for i, v in enumerate(node)
+                         if isinstance(v, (dict, list)) or len(path) >= limit)
+    return None
 
 
 def _lower(s: str) -> str:
@@ -81,16 +166,45 @@ def detect_version(tree: dict, doc: source.Document, file: str, known: tuple[int
     return value
 
 
+def _map(text: str, file: str) -> source.Document:
+    try:
+        return source.parse(text)
+    except RecursionError:
+        raise _too_deep(text, file, _bracket_offset(text, MAX_DEPTH)) from None
+    except (AssertionError, IndexError, ValueError) as exc:  # tomllib accepted what we cannot map
+        raise ConfigError(f"cannot map this TOML for editing ({exc})", file=file) from None
+
+
 def load(data: bytes | str, file: str, known: tuple[int, ...]) -> Loaded:
     text, had_bom = decode(data, file)
     tree = parse_toml(text, file)
-    try:
-        doc = source.parse(text)
-    except (AssertionError, IndexError, ValueError) as exc:  # tomllib accepted what we cannot map
-        raise ConfigError(f"cannot map this TOML for editing ({exc})", file=file) from None
+    deep = _deepest(tree, MAX_DEPTH)
+    if deep is not None:
+        offset = _bracket_offset(text, MAX_DEPTH)
+        if offset is None:  # deep through dotted keys or headers: the statement that goes there
+            try:
+                st = _statement_at(source.parse(text), deep)
+            except (RecursionError, AssertionError, IndexError, ValueError):
+                st = None
+            if st is not None:
+                raise ConfigError(_too_deep(text, file, None).message, file=file, line=st.line,
+                                  col=st.col)
+        raise _too_deep(text, file, offset)
+    doc = _map(text, file)
     for name, kind in (("plugins", dict),):
         if name in tree and not isinstance(tree[name], kind):
-            st = next((s for s in doc.statements if s.path == (name,)), None)
+            st = next((s for s in doc.statements if s.path[:1] == (name,)), None)
             raise ConfigError(f"{name} must be a table", file=file,
                               line=st.line if st else None, col=st.col if st else None)
     return Loaded(text, tree, doc, detect_version(tree, doc, file, known), had_bom)
+
+
+def _statement_at(doc: source.Document, path: tuple) -> source.Statement | None:
+    """The first statement that writes at or below `path`, else its nearest ancestor."""
+    best = None
+    for st in doc.statements:
+        if st.path[:len(path)] == path:
+            return st
+        if path[:len(st.path)] == st.path and (best is None or len(st.path) > len(best.path)):
+            best = st
+    return best

@@ -66,12 +66,13 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
                                                   if v is UNSET})
     removed.update(_refused_plugin_tables(loaded, to))
     plan = engine.plan(loaded.tree, chain, removed or None, sets=values)
-    found = _losses(plan, loaded, release, to)
+    index = _DocIndex(loaded)
+    found = _losses(plan, loaded, release, to, index)
     lost = [x for x in found if not x.default]
     if lost and not allow_loss:
         raise LossError(f"containerd {release or 'version ' + str(to)} cannot express "
                         f"{len(lost)} setting(s): " + "; ".join(
-                            loss.format(_line(loaded, loss.source)) for loss in lost),
+                            loss.format(index.line(loss.source)) for loss in lost),
                         lost, file=file)
     if found:
         plan = engine.plan(loaded.tree, chain, {**removed, **{x.source: x.why + (
@@ -91,7 +92,7 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
         expected["version"] = version
     output_tree = _verify(result.text, expected, file)
     result.changes.extend(emitter.changes)
-    result.changes.extend(_drops(plan, loaded, {x.source for x in found} if found else set()))
+    result.changes.extend(_drops(plan, index, {x.source for x in found} if found else set()))
     result.changes.extend(Change("set", "set", "set on request", to_path=dotted(path))
                           for path in plan.overrides)
     result.changes.sort(key=lambda c: (c.kind not in ("encoding", "header"), c.from_line or 0))
@@ -99,7 +100,7 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     if lost:
         raise InternalError(f"{file}: " + "; ".join(lost))
     result.findings.extend(_schema_findings(loaded, plan, output_tree, release or to, file,
-                                            downgrade=to < loaded.version))
+                                            downgrade=to < loaded.version, index=index))
     result.findings.extend(plan.findings)
     return result
 
@@ -135,26 +136,30 @@ def _unset_sources(tree: dict, chain: list, paths: set[tuple]) -> dict[tuple, st
     return out
 
 
-def _losses(plan: engine.Plan, loaded: load.Loaded, release: str | None, to: int) -> list:
+def _losses(plan: engine.Plan, loaded: load.Loaded, release: str | None, to: int,
+            index: "_DocIndex | None" = None) -> list:
     from migrator import losses
     found = [losses.Loss(d.path, (), d.reason) for d in plan.dropped if d.loss]
     if release is None:
         return found
     try:
-        from migrator import validate
+        from migrator import validate  # noqa: F401
     except ImportError:  # schemas not built yet: only the rules' own losses count
         return found
-    problems = {p.path for p in validate.validate(loaded.tree, loaded.version)}
+    index = index or _DocIndex(loaded)
+    problems = {p.path for p in index.problems()}
     return found + losses.find(plan, problems, release, loaded.version)
 
 
 def _schema_findings(loaded: load.Loaded, plan: engine.Plan, output: dict, target: int | str,
-                     file: str, downgrade: bool = False) -> list[Finding]:
+                     file: str, downgrade: bool = False,
+                     index: "_DocIndex | None" = None) -> list[Finding]:
     """Input problems are warnings; the output may only repeat them, never add its own."""
     from migrator import losses, validate
-    problems = validate.validate(loaded.tree, loaded.version)
+    index = index or _DocIndex(loaded)
+    problems = index.problems()
     found = [Finding("warning", "schema", p.message, dotted(p.path),
-                     *_position(loaded, p.path)) for p in problems]
+                     *index.position(p.path)) for p in problems]
     read_here = losses.plugins_read(loaded.version)
     for name in loaded.tree.get("plugins", {}):
         if name in losses.known_plugins() and name not in read_here:
@@ -162,15 +167,19 @@ def _schema_findings(loaded: load.Loaded, plan: engine.Plan, output: dict, targe
             found.append(Finding(
                 "warning", "not-read", f"containerd {native} ignores this table: plugin {name} "
                 f"does not exist there", dotted(("plugins", name)),
-                *_position(loaded, ("plugins", name))))
+                *index.position(("plugins", name))))
     carried = {p.path for p in problems}
     read = losses.plugins_read(loaded.version)
+    out_problems = validate.validate(output, target)
+    if not out_problems:
+        return found
     sources = {}
     for path, placed in plan.placed.items():
         sources.setdefault(path, placed.source)
-    for p in validate.validate(output, target):
-        origin = [src for path, src in sources.items() if path[:len(p.path)] == p.path]
-        if any(any(src[:len(c)] == c for c in carried) or not losses._read(src, read)
+    below = engine.under({p.path for p in out_problems}, sources.items())
+    for p in out_problems:
+        origin = below.get(p.path, ())
+        if any(engine.has_prefix_in(src, carried) or not losses._read(src, read)
                for src in origin):
             continue  # the input already had this problem (or containerd never read it)
         if downgrade:  # an older release cannot take what the newer file says
@@ -179,17 +188,78 @@ def _schema_findings(loaded: load.Loaded, plan: engine.Plan, output: dict, targe
     return found
 
 
+class _DocIndex:
+    """Lookups into the input that the report needs for many paths: built once per migration
+    (lazily), so that each lookup costs a few dict probes instead of a scan of the document."""
+
+    def __init__(self, loaded: load.Loaded) -> None:
+        self.loaded = loaded
+        self._problems: list | None = None
+        self._first: dict[tuple, int] | None = None      # exact path -> first statement
+        self._first_kv: dict[tuple, int] | None = None   # exact path -> first key/value
+        self._under: dict[tuple, int] | None = None      # any prefix -> first statement below
+
+    def problems(self) -> list:
+        """The input's schema problems (validated once, used by the losses and the report)."""
+        if self._problems is None:
+            from migrator import validate
+            self._problems = validate.validate(self.loaded.tree, self.loaded.version)
+        return self._problems
+
+    def _exact(self) -> tuple[dict[tuple, int], dict[tuple, int]]:
+        if self._first is None or self._first_kv is None:
+            first: dict[tuple, int] = {}
+            first_kv: dict[tuple, int] = {}
+            for i, st in enumerate(self.loaded.doc.statements):
+                first.setdefault(st.path, i)
+                if st.kind == "keyvalue":
+                    first_kv.setdefault(st.path, i)
+            self._first, self._first_kv = first, first_kv
+        return self._first, self._first_kv
+
+    def position(self, path: tuple) -> tuple[int | None, int | None]:
+        """Line and column of the statement that writes path, or the closest table above it
+        (the longest statement path that is a prefix of path; the first such statement)."""
+        first, _ = self._exact()
+        for n in range(len(path), -1, -1):
+            i = first.get(path[:n])
+            if i is not None:
+                st = self.loaded.doc.statements[i]
+                return st.line, st.col
+        return None, None
+
+    def line(self, path: tuple) -> int | None:
+        """The line of the first key/value statement at path or above it."""
+        _, first_kv = self._exact()
+        hits = [i for n in range(len(path) + 1) if (i := first_kv.get(path[:n])) is not None]
+        return self.loaded.doc.statements[min(hits)].line if hits else None
+
+    def drop_line(self, prefix: tuple) -> int | None:
+        """The line of the first statement at or below prefix, or of a key/value above it
+        (an inline table that holds it)."""
+        if self._under is None:
+            under: dict[tuple, int] = {}
+            for i, st in enumerate(self.loaded.doc.statements):
+                for n in range(len(st.path), -1, -1):
+                    key = st.path[:n]
+                    if key in under:
+                        break  # and so are all shorter prefixes, from an earlier statement
+                    under[key] = i
+            self._under = under
+        _, first_kv = self._exact()
+        hits = [i for n in range(len(prefix) + 1) if (i := first_kv.get(prefix[:n])) is not None]
+        below = self._under.get(prefix)
+        if below is not None:
+            hits.append(below)
+        return self.loaded.doc.statements[min(hits)].line if hits else None
+
+
 def _position(loaded: load.Loaded, path: tuple) -> tuple[int | None, int | None]:
-    best = None
-    for st in loaded.doc.statements:
-        if path[:len(st.path)] == st.path and (best is None or len(st.path) > len(best.path)):
-            best = st
-    return (best.line, best.col) if best else (None, None)
+    return _DocIndex(loaded).position(path)
 
 
 def _line(loaded: load.Loaded, path: tuple) -> int | None:
-    return next((st.line for st in loaded.doc.statements
-                 if path[:len(st.path)] == st.path and st.kind == "keyvalue"), None)
+    return _DocIndex(loaded).line(path)
 
 
 def _as_text(text: str | bytes) -> str:
@@ -210,7 +280,7 @@ def _verify(text: str, expected: dict, file: str) -> dict:
     return got
 
 
-def _drops(plan: engine.Plan, loaded: load.Loaded, lost: set[tuple]) -> list[Change]:
+def _drops(plan: engine.Plan, index: _DocIndex, lost: set[tuple]) -> list[Change]:
     out: list[Change] = []
     seen: set[tuple] = set()
     for d in plan.dropped:
@@ -223,9 +293,7 @@ def _drops(plan: engine.Plan, loaded: load.Loaded, lost: set[tuple]) -> list[Cha
         if key in seen:
             continue
         seen.add(key)
-        line = next((st.line for st in loaded.doc.statements
-                     if st.path[:len(prefix)] == prefix or prefix[:len(st.path)] == st.path
-                     and st.kind == "keyvalue"), None)
+        line = index.drop_line(prefix)
         reason = d.reason + (f"; use {rule.use} instead" if rule is not None and rule.use
                              else "")
         out.append(Change("dropped", label, reason,

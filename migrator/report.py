@@ -23,6 +23,67 @@ def redact(path: tuple[Any, ...] | list[Any], value: Any) -> Any:
     return "<redacted>" if is_secret(path) else value
 
 
+#: Request headers whose values are credentials (registry.headers.<name>, hosts.toml [header]).
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key",
+                            "x-auth-token", "x-registry-auth"})
+SCRUB_MIN = 4  # shorter values are not scrubbed from free text (they would mangle it)
+_SECRET_LINE = None
+
+
+def secret_values(tree: Any, path: tuple = ()) -> set[str]:
+    """Every scalar held at a secret key (or a credential header) anywhere in `tree`, as text,
+    for `scrub`: the last line of defence for messages that might quote an input value."""
+    out: set[str] = set()
+    stack: list[tuple[Any, tuple, bool]] = [(tree, path, False)]
+    while stack:
+        node, where, secret = stack.pop()
+        secret = secret or is_secret(where) or (
+            len(where) >= 2 and str(where[-2]).lower() in ("headers", "header")
+            and str(where[-1]).lower() in SECRET_HEADERS)
+        if isinstance(node, dict):  # a registry `auth` table holds a username too: its keys
+            keep = secret and (str(where[-1]).lower() != "auth"  # decide (but not in auth.auth)
+                               or len(where) > 1 and str(where[-2]).lower() == "auth")
+            stack.extend((v, where + (k,), keep) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, where + (i,), secret) for i, v in enumerate(node))
+        elif secret:
+            out.add(node if isinstance(node, str) else json.dumps(node, default=str))
+    return out
+
+
+def secret_values_in_text(text: str) -> set[str]:
+    """The values of secret-looking `key = value` lines of a text that may not parse as TOML."""
+    import re
+
+    global _SECRET_LINE
+    if _SECRET_LINE is None:
+        names = "|".join(sorted(SECRET_KEYS | SECRET_HEADERS, key=len, reverse=True))
+        _SECRET_LINE = re.compile(
+            r"""(?im)(?:^|[\s{,.])["']?(?:%s)["']?[ \t]*=[ \t]*(.*)$""" % names)
+    out: set[str] = set()
+    for m in _SECRET_LINE.finditer(text):
+        raw = m.group(1).strip()
+        out.add(raw)
+        for inner in re.findall(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'', raw):
+            out.update(x for x in inner if x)
+        bare = re.match(r"[^\s,}\]#]+", raw)
+        if bare:
+            out.add(bare.group())
+    return out
+
+
+def scrub(text: str, secrets: set[str] | list[str]) -> str:
+    """`text` with every occurrence of a secret value (and of its JSON spelling) redacted."""
+    for value in sorted(secrets, key=len, reverse=True):
+        if len(value) < SCRUB_MIN:
+            continue
+        for form in {value, json.dumps(value, ensure_ascii=False)[1:-1],
+                     json.dumps(value)[1:-1], repr(value)[1:-1]}:
+            if len(form) >= SCRUB_MIN and form in text:
+                text = text.replace(form, "<redacted>")
+    return text
+
+
 def dotted(path: tuple[Any, ...] | list[Any]) -> str:
     """Render a key path the way TOML would write it (quoting what needs it)."""
     out = []

@@ -7,11 +7,15 @@ Read backwards (`RuleSet.reversed()`), the same rules describe the downgrade.
 """
 from __future__ import annotations
 
+import marshal
+import os
 import re
-from dataclasses import dataclass, field, replace
+import sys
+import zlib
+from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from migrator.resources import data_path
 
@@ -23,16 +27,26 @@ PLUGIN_LISTS = ("disabled_plugins", "required_plugins")
 class Pattern:
     segments: tuple[str, ...]
 
+    def __post_init__(self) -> None:
+        # derived once per pattern (not dataclass fields: equality and hashing are unchanged);
+        # the regexes of the globs are compiled when a match first needs them
+        object.__setattr__(self, "_literal", not any("*" in s for s in self.segments))
+        object.__setattr__(self, "_spec", (len(self.segments), tuple(
+            2 if "*" not in s else (1 if s != "*" else 0) for s in self.segments)))
+
     @property
     def regexes(self) -> tuple[re.Pattern[str] | None, ...]:
         return _compile(self.segments)
 
     def match(self, path: tuple) -> list[str] | None:
         """Captures of the globs when the pattern matches a prefix of path, else None."""
-        if len(path) < len(self.segments):
+        n = len(self.segments)
+        if len(path) < n:
             return None
+        if self._literal:  # type: ignore[attr-defined]
+            return [] if path[:n] == self.segments else None
         captures: list[str] = []
-        for seg, rx, part in zip(self.segments, self.regexes, path):
+        for seg, rx, part in zip(self.segments, _compile(self.segments), path):
             if rx is None:
                 if part != seg:
                     return None
@@ -46,13 +60,14 @@ class Pattern:
         return captures
 
     def fill(self, captures: list[str]) -> tuple[str, ...]:
+        if self._literal:  # type: ignore[attr-defined]
+            return self.segments
         it = iter(captures)
-        return tuple(re.sub(r"\*", lambda _: next(it), s) if "*" in s else s
-                     for s in self.segments)
+        return tuple(s if "*" not in s else next(it) if s == "*" else
+                     re.sub(r"\*", lambda _: next(it), s) for s in self.segments)
 
     def specificity(self) -> tuple[int, tuple[int, ...]]:
-        return len(self.segments), tuple(
-            2 if "*" not in s else (1 if s != "*" else 0) for s in self.segments)
+        return self._spec  # type: ignore[attr-defined]
 
     def __str__(self) -> str:
         from migrator.report import dotted
@@ -115,6 +130,69 @@ class RuleSet:
     def for_release(self, release: str | None) -> "RuleSet":
         """Only the rules that hold for a target release (release-specific spellings)."""
         return replace(self, rules=tuple(r for r in self.rules if r.applies_to(release)))
+
+    def lookup(self, path: tuple) -> list[tuple[tuple, Rule]]:
+        """((rank, -position), rule) for the rules whose pattern can match path: the ones
+        whose literal segments and bare `*`s fit it, up to any partial glob (`foo*`).
+        Which of them matches is still `rule.src.match`'s answer; this index only saves asking
+        the others. The key orders them as `_best` does: the most specific wins, ties going to
+        the rule written first."""
+        trie = self.__dict__.get("_trie")
+        if trie is None:
+            trie = _trie(((r.rank(), -i), r) for i, r in enumerate(self.rules))
+            object.__setattr__(self, "_trie", trie)
+        return _walk(trie, path)
+
+    def candidates(self, path: tuple, kinds: frozenset[str]) -> list[tuple[int, Rule]]:
+        """(position in `rules`, rule) for the `lookup` rules of these kinds (an index of
+        their own, so that asking for a rare kind costs little)."""
+        tries = self.__dict__.get("_tries")
+        if tries is None:
+            tries = {}
+            object.__setattr__(self, "_tries", tries)
+        trie = tries.get(kinds)
+        if trie is None:
+            trie = tries[kinds] = _trie(((r.rank(), -i), r) for i, r in enumerate(self.rules)
+                                        if r.kind in kinds)
+        return [(-key[1], rule) for key, rule in _walk(trie, path)]
+
+
+def _walk(trie: list, path: tuple) -> list[tuple[tuple, Rule]]:
+    out = list(trie[2])
+    nodes = [trie]
+    for part in path:
+        nxt = []
+        for node in nodes:
+            child = node[0].get(part)
+            if child is not None:
+                nxt.append(child)
+            if node[1] is not None and isinstance(part, str):
+                nxt.append(node[1])
+        if not nxt:
+            break
+        for node in nxt:
+            out.extend(node[2])
+        nodes = nxt
+    return out
+
+
+def _trie(rules) -> list:
+    """Nodes are [literal children, the child for a bare `*`, rules that end here]; a rule
+    with a partial glob (`foo*`) ends where that segment starts."""
+    root: list = [{}, None, []]
+    for key, rule in rules:
+        node = root
+        for seg in rule.src.segments:
+            if seg == "*":
+                if node[1] is None:
+                    node[1] = [{}, None, []]
+                node = node[1]
+            elif "*" in seg:
+                break
+            else:
+                node = node[0].setdefault(seg, [{}, None, []])
+        node[2].append((key, rule))
+    return root
 
 
 def release_key(release: str) -> tuple[int, ...]:
@@ -255,18 +333,172 @@ _META = {"release", "source", "differs", "warn", "rule_id", "since", "before"}
 
 @cache
 def rule_sets() -> dict[tuple[int, int], RuleSet]:
-    """Every step the rules directory knows, upward ones as written and their reversals."""
-    steps: dict[tuple[int, int], RuleSet] = {}
-    for path in sorted((Path(__file__).parent / "rules").glob("*.rules")):
-        rs = parse_rules(path.read_text(), path.name)
-        steps[(rs.from_version, rs.to_version)] = rs
-        back = rs.reversed()
-        steps[(back.from_version, back.to_version)] = back
-    return steps
+    """Every step the rules directory knows, upward ones as written and their reversals.
+
+    Parsing needs lark and the grammar (~0.2 s, most of a one-file run); the parsed rules are
+    kept in the compiled cache (`compiled()`), keyed by checksums of the rules files, the grammar
+    and this module, so any edit to them is a miss and a new parse."""
+    files = sorted((Path(__file__).parent / "rules").glob("*.rules"))
+    parsed: dict[tuple[int, int], RuleSet] = {}
+
+    def parse() -> tuple:
+        for path in files:
+            rs = parse_rules(path.read_text(), path.name)
+            parsed[(rs.from_version, rs.to_version)] = rs
+            back = rs.reversed()
+            parsed[(back.from_version, back.to_version)] = back
+        return _encode_rule_sets(parsed)
+
+    data = compiled("rules", [Path(__file__), data_path("grammar") / "rules.lark", *files],
+                    parse, checksum=True)
+    if parsed:  # parsed just now
+        return parsed
+    decoded = _decode_rule_sets(data)
+    if decoded is None:  # a cache entry that is not ours: parse after all
+        parse()
+        return parsed
+    return decoded
+
+
+# -- the compiled cache: plain data through marshal (nothing in it is ever executed) ----------
+
+_FORMAT = 2
+_PATTERN_FIELDS = frozenset({"src", "dst", "copy_of"})
+_PATTERNS_FIELDS = frozenset({"when", "unless"})
+NO_CACHE_ENV = "CONTAINERD_MIGRATE_NO_CACHE"
+
+
+def cache_dir() -> Path:
+    """$CONTAINERD_MIGRATE_CACHE or ~/.cache/containerd-migrate (shared with the oracle)."""
+    env = os.environ.get("CONTAINERD_MIGRATE_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "containerd-migrate"
+
+
+def _fingerprint(path: Path, checksum: bool) -> tuple:
+    if checksum:  # small source files: their content
+        data = path.read_bytes()
+        return (path.name, len(data), zlib.crc32(data), zlib.adler32(data))
+    st = path.stat()  # large data files: size and modification time, like Python's .pyc
+    return (path.name, st.st_size, st.st_mtime_ns)
+
+
+def compiled(kind: str, inputs: list[Path], build: Callable[[], Any], *,
+             checksum: bool = False) -> Any:
+    """`build()`, a value derived from the input files (plain data that marshal can hold),
+    kept in `<cache_dir>/compiled/<kind>-<checkout>.marshal` next to the fingerprints of the
+    inputs it was built from: content checksums (`checksum=True`) or size and modification
+    time. Any change to an input rebuilds it. Without a usable cache dir, or with
+    $CONTAINERD_MIGRATE_NO_CACHE set, it is built every time: slower, never different."""
+    if os.environ.get(NO_CACHE_ENV):
+        return build()
+    try:
+        key = (_FORMAT, marshal.version, tuple(sys.version_info[:2]),
+               tuple(_fingerprint(p, checksum) for p in inputs))
+    except OSError:
+        return build()
+    home = zlib.crc32(str(Path(__file__).resolve().parent).encode())  # one entry per checkout
+    path = cache_dir() / "compiled" / f"{kind}-{home:08x}.marshal"
+    try:
+        stored, data = marshal.loads(path.read_bytes())
+        if stored == key:
+            return data
+    except Exception:  # missing, unreadable or not ours: build it
+        pass
+    data = build()
+    try:
+        blob = marshal.dumps((key, data))
+        import tempfile
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{kind}-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        _prune(path.parent, kind)
+    except (OSError, ValueError):
+        pass  # a read-only home: build every time, still correct
+    return data
+
+
+_KEEP = 16  # entries per kind: checkouts (and test copies of the package) come and go
+
+
+def _prune(folder: Path, kind: str) -> None:
+    entries = []
+    for p in folder.glob(f"{kind}-*.marshal"):
+        try:
+            entries.append((p.stat().st_mtime, p))
+        except OSError:
+            continue
+    for _, p in sorted(entries, reverse=True)[_KEEP:]:
+        p.unlink(missing_ok=True)
+
+
+def _encode_rule(rule: Rule) -> tuple:
+    out = []
+    for f in fields(Rule):
+        v = getattr(rule, f.name)
+        if f.name in _PATTERN_FIELDS:
+            v = None if v is None else v.segments
+        elif f.name in _PATTERNS_FIELDS:
+            v = tuple(p.segments for p in v)
+        out.append(v)
+    return tuple(out)
+
+
+def _encode_rule_sets(steps: dict[tuple[int, int], RuleSet]) -> tuple:
+    return (tuple(f.name for f in fields(Rule)),
+            tuple((rs.from_version, rs.to_version, rs.title,
+                   tuple(_encode_rule(r) for r in rs.rules), rs.file, rs.releases, rs.native)
+                  for rs in steps.values()))
+
+
+def _pattern(segments: tuple[str, ...], memo: dict) -> Pattern:
+    hit = memo.get(segments)
+    if hit is None:
+        hit = memo[segments] = Pattern(segments)
+    return hit
+
+
+def _decode_rule_sets(data: Any) -> dict[tuple[int, int], RuleSet] | None:
+    """The rule sets again; the frozen objects are filled in directly (as unpickling does),
+    which is what makes reading the cache cheap."""
+    try:
+        names, encoded = data
+        if tuple(names) != tuple(f.name for f in fields(Rule)):
+            return None
+        memo: dict[tuple, Pattern] = {}
+        steps: dict[tuple[int, int], RuleSet] = {}
+        for (a, b, title, rules_, file, releases, native) in encoded:
+            out = []
+            for values in rules_:
+                kw = dict(zip(names, values, strict=True))
+                for name in _PATTERN_FIELDS:
+                    if kw[name] is not None:
+                        kw[name] = _pattern(tuple(kw[name]), memo)
+                for name in _PATTERNS_FIELDS:
+                    kw[name] = tuple(_pattern(tuple(p), memo) for p in kw[name])
+                rule = Rule.__new__(Rule)
+                rule.__dict__.update(kw)
+                out.append(rule)
+            steps[(a, b)] = RuleSet(a, b, title, tuple(out), file, tuple(releases), native)
+        return steps
+    except Exception:
+        return None
 
 
 def chain(source: int, target: int, release: str | None = None) -> list[RuleSet]:
     """The steps from source to target; an upward chain ends with the target release's spellings."""
+    return list(_chain(source, target, release))
+
+
+@cache
+def _chain(source: int, target: int, release: str | None) -> tuple[RuleSet, ...]:
+    # the same RuleSet objects every time, so their rule indexes (RuleSet.candidates) are built
+    # once per process
     steps = rule_sets()
     out, v = [], source
     while v != target:
@@ -275,11 +507,16 @@ def chain(source: int, target: int, release: str | None = None) -> list[RuleSet]
         v = nxt
     if out and target > source:
         out[-1] = out[-1].for_release(release or native_release(target))
-    return out
+    return tuple(out)
 
 
 def release_lines() -> dict[str, int]:
     """Each containerd release line and the config version it reads natively."""
+    return dict(_release_lines())
+
+
+@cache
+def _release_lines() -> dict[str, int]:
     lines: dict[str, int] = {}
     for (a, b), rs in rule_sets().items():
         if b > a:
@@ -296,6 +533,7 @@ def native_release(version: int) -> str | None:
     return None
 
 
+@cache
 def known_versions() -> tuple[int, ...]:
     versions = {v for step in rule_sets() for v in step}
     return tuple(sorted(versions))

@@ -29,10 +29,11 @@ Unknown plugin tables with URI-like names are never reported (external and newer
 from __future__ import annotations
 
 import copy
-import difflib
 import functools
 import json
+import numbers
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Literal
@@ -95,8 +96,25 @@ def schema_path(version: int | str) -> Path:
 
 @functools.lru_cache(maxsize=None)
 def _load(name: str) -> dict:
-    with open(schemas_dir() / name, encoding="utf-8") as fh:
-        return json.load(fh)
+    return _compiled(name)[0]
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(name: str) -> tuple[dict, bool]:
+    """(the schema, whether `_errors` can check it), kept in the compiled cache
+    (rules.compiled: marshal reads the schema in half the time of json, and the keyword survey
+    of `_fast` is done once per schema file, not once per process)."""
+    from migrator import rules
+
+    def build() -> tuple[dict, bool]:
+        with open(schemas_dir() / name, encoding="utf-8") as fh:
+            schema = json.load(fh)
+        return schema, _supported(schema)
+    data = rules.compiled(f"schema-{name.removesuffix('.json')}",
+                          [schemas_dir() / name, Path(__file__)], build)
+    if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], dict)):
+        return build()  # an entry that is not ours after all
+    return data[0], data[1] is True
 
 
 def load_schema(version: int | str) -> dict:
@@ -111,6 +129,194 @@ def _validator(name: str):
 
 
 # ---------------------------------------------------------------------------------------------
+# the schemas' own subset of JSON Schema, checked directly
+#
+# The generated schemas use a dozen keywords of draft 2020-12. For them `_errors` yields what
+# jsonschema's Draft202012Validator.iter_errors yields (same keyword, value, instance, schema,
+# path and message, per jsonschema 4's _keywords.py and type checker), without importing
+# jsonschema (~0.1 s) or building a validator object per subschema. A schema that uses any
+# other validation keyword, a boolean subschema or an unknown type is checked by jsonschema
+# itself (`_fast(name)` is False).
+
+_JSONSCHEMA_2020_12 = frozenset({
+    "$dynamicRef", "$ref", "additionalProperties", "allOf", "anyOf", "const", "contains",
+    "dependentRequired", "dependentSchemas", "enum", "exclusiveMaximum", "exclusiveMinimum",
+    "format", "if", "items", "maxContains", "maxItems", "maxLength", "maxProperties", "maximum",
+    "minContains", "minItems", "minLength", "minProperties", "minimum", "multipleOf", "not",
+    "oneOf", "pattern", "patternProperties", "prefixItems", "properties", "propertyNames",
+    "required", "type", "unevaluatedItems", "unevaluatedProperties", "uniqueItems"})
+_SUPPORTED = frozenset({"type", "properties", "additionalProperties", "items", "pattern",
+                        "minimum", "maximum", "propertyNames", "const", "required", "enum"})
+_TYPES = frozenset({"array", "boolean", "integer", "null", "number", "object", "string"})
+
+
+class _Error:
+    """The attributes of a jsonschema ValidationError that `_convert` reads."""
+    __slots__ = ("message", "validator", "validator_value", "instance", "schema",
+                 "absolute_path", "relative_schema_path")
+
+    def __init__(self, message: str, validator: str, value: Any, instance: Any, schema: dict,
+                 path: tuple, names: bool) -> None:
+        self.message = message
+        self.validator = validator
+        self.validator_value = value
+        self.instance = instance
+        self.schema = schema
+        self.absolute_path = path
+        # only "is it below propertyNames" is ever asked of the schema path
+        self.relative_schema_path = ("propertyNames", validator) if names else (validator,)
+
+
+def _fast(name: str) -> bool:
+    """Whether every subschema of this schema keeps to the keywords `_errors` implements."""
+    return _compiled(name)[1]
+
+
+def _supported(schema: dict) -> bool:
+    def ok(node: Any) -> bool:
+        if not isinstance(node, dict):
+            return False  # a boolean subschema
+        for k, v in node.items():
+            if k in _JSONSCHEMA_2020_12 and k not in _SUPPORTED:
+                return False
+        types = node.get("type")
+        if types is not None and not all(
+                isinstance(t, str) and t in _TYPES
+                for t in (types if isinstance(types, list) else [types])):
+            return False
+        if "pattern" in node and not isinstance(node["pattern"], str):
+            return False
+        subs = list(node.get("properties", {}).values()) if isinstance(
+            node.get("properties", {}), dict) else [None]
+        for k in ("items", "propertyNames"):
+            if k in node:
+                subs.append(node[k])
+        if isinstance(node.get("additionalProperties"), dict):
+            subs.append(node["additionalProperties"])
+        return all(ok(sub) for sub in subs)
+    return ok(schema)
+
+
+_NODES: dict[int, tuple[dict, tuple]] = {}
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _keywords(node: dict) -> tuple:
+    hit = _NODES.get(id(node))
+    if hit is None or hit[0] is not node:
+        hit = _NODES[id(node)] = (node, tuple((k, v) for k, v in node.items() if k in _SUPPORTED))
+    return hit[1]
+
+
+def _is_type(instance: Any, name: str) -> bool:
+    if name == "object":
+        return isinstance(instance, dict)
+    if name == "string":
+        return isinstance(instance, str)
+    if name == "boolean":
+        return isinstance(instance, bool)
+    if name == "array":
+        return isinstance(instance, list)
+    if isinstance(instance, bool):
+        return False  # bool is an int in Python, not in JSON Schema
+    if name == "integer":
+        return isinstance(instance, int) or (isinstance(instance, float) and instance.is_integer())
+    if name == "number":
+        return isinstance(instance, numbers.Number)
+    return instance is None  # "null"
+
+
+def _equal(one: Any, two: Any) -> bool:
+    """jsonschema's `equal`: like ==, but True is not 1 and False is not 0, also inside."""
+    if one is two:
+        return True
+    if isinstance(one, str) or isinstance(two, str):
+        return one == two
+    if isinstance(one, Sequence) and isinstance(two, Sequence):
+        return len(one) == len(two) and all(_equal(a, b) for a, b in zip(one, two))
+    if isinstance(one, Mapping) and isinstance(two, Mapping):
+        return len(one) == len(two) and all(k in two and _equal(v, two[k])
+                                            for k, v in one.items())
+    if isinstance(one, bool) or isinstance(two, bool):
+        return one is two
+    return one == two
+
+
+def _errors(node: dict, instance: Any, path: tuple, names: bool, out: list) -> None:
+    for k, v in _keywords(node):
+        if k == "properties":
+            if isinstance(instance, dict):
+                for prop, sub in v.items():
+                    if prop in instance:
+                        _errors(sub, instance[prop], path + (prop,),
+                                names or prop == "propertyNames", out)
+        elif k == "type":
+            types = v if isinstance(v, list) else [v]
+            if not any(_is_type(instance, t) for t in types):
+                out.append(_Error(f"{instance!r} is not of type "
+                                  f"{', '.join(repr(t) for t in types)}",
+                                  k, v, instance, node, path, names))
+        elif k == "additionalProperties":
+            if not isinstance(instance, dict):
+                continue
+            props = node.get("properties", {})
+            extras = [p for p in instance if p not in props]
+            if isinstance(v, dict):
+                for extra in extras:
+                    _errors(v, instance[extra], path + (extra,), names, out)
+            elif not v and extras:
+                shown = sorted(extras, key=str)
+                out.append(_Error("Additional properties are not allowed (%s %s unexpected)" % (
+                    ", ".join(repr(e) for e in shown), "was" if len(shown) == 1 else "were"),
+                    k, v, instance, node, path, names))
+        elif k == "items":
+            if isinstance(instance, list):
+                for i, item in enumerate(instance):
+                    _errors(v, item, path + (i,), names, out)
+        elif k == "pattern":
+            if isinstance(instance, str):
+                rx = _PATTERNS.get(v)
+                if rx is None:
+                    rx = _PATTERNS[v] = re.compile(v)
+                if not rx.search(instance):
+                    out.append(_Error(f"{instance!r} does not match {v!r}", k, v, instance,
+                                      node, path, names))
+        elif k in ("minimum", "maximum"):
+            if _is_type(instance, "number"):
+                if k == "minimum" and instance < v:
+                    out.append(_Error(f"{instance!r} is less than the minimum of {v!r}", k, v,
+                                      instance, node, path, names))
+                elif k == "maximum" and instance > v:
+                    out.append(_Error(f"{instance!r} is greater than the maximum of {v!r}", k,
+                                      v, instance, node, path, names))
+        elif k == "propertyNames":
+            if isinstance(instance, dict):
+                for prop in instance:
+                    _errors(v, prop, path, True, out)
+        elif k == "const":
+            if not _equal(instance, v):
+                out.append(_Error(f"{v!r} was expected", k, v, instance, node, path, names))
+        elif k == "enum":
+            if all(not _equal(each, instance) for each in v):
+                out.append(_Error(f"{instance!r} is not one of {v!r}", k, v, instance, node,
+                                  path, names))
+        elif k == "required":
+            if isinstance(instance, dict):
+                for prop in v:
+                    if prop not in instance:
+                        out.append(_Error(f"{prop!r} is a required property", k, v, instance,
+                                          node, path, names))
+
+
+def _iter_errors(name: str, tree: Any) -> Iterable[Any]:
+    if not _fast(name):
+        return _validator(name).iter_errors(tree)
+    out: list[_Error] = []
+    _errors(_load(name), tree, (), False, out)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # validation
 
 
@@ -119,7 +325,7 @@ def validate(tree: dict, version: int | str) -> list[SchemaProblem]:
     name = _key(version)
     schema = _load(name)
     problems: list[SchemaProblem] = []
-    for err in _validator(name).iter_errors(tree):
+    for err in _iter_errors(name, tree):
         problems.extend(_convert(err, schema))
     problems.extend(_option_lint(tree, schema, (), _is_1x(schema)))
     if isinstance(tree, dict):
@@ -192,7 +398,7 @@ def _convert(err, root: dict) -> list[SchemaProblem]:
                 suggestion, why = _former(former[key])
                 msg += f" ({why})"
             else:
-                suggestion = suggest(key, err.schema) or _suggest_elsewhere(key, path, root)
+                suggestion = _suggest(key, err.schema) or _suggest_elsewhere(key, path, root)
                 if suggestion:
                     msg += f" (did you mean {_quote(suggestion)}?)"
             out.append(SchemaProblem(path + (key,), msg, suggestion, "unknown-key"))
@@ -297,6 +503,22 @@ def _tables(schema: dict) -> dict[str, dict]:
     return out
 
 
+def _close(word: str, possibilities: list[str], n: int, cutoff: float) -> list[str]:
+    import difflib  # only for unknown keys
+    return difflib.get_close_matches(word, possibilities, n=n, cutoff=cutoff)
+
+
+_SUGGESTED: dict[tuple[int, str], tuple[dict, str | None]] = {}
+
+
+def _suggest(key: str, table: dict) -> str | None:
+    """suggest(), remembered per schema table and key (a table's keys never change)."""
+    hit = _SUGGESTED.get((id(table), key))
+    if hit is None or hit[0] is not table:
+        hit = _SUGGESTED[(id(table), key)] = (table, suggest(key, table))
+    return hit[1]
+
+
 def suggest(key: str, table: dict) -> str | None:
     """Did-you-mean for an unknown `key` of the table described by `table`.
 
@@ -311,10 +533,10 @@ def suggest(key: str, table: dict) -> str | None:
     for child, sub in sorted(children.items()):
         if key in sub["properties"]:
             return f"{child}.{key}"
-    close = difflib.get_close_matches(key, known, n=1, cutoff=_CUTOFF)
+    close = _close(key, known, n=1, cutoff=_CUTOFF)
     if close:
         return close[0]
-    close = difflib.get_close_matches(key.lower(), list(lower), n=1, cutoff=_CUTOFF)
+    close = _close(key.lower(), list(lower), n=1, cutoff=_CUTOFF)
     if close:
         return lower[close[0]]
     for child, sub in sorted(children.items()):
@@ -322,7 +544,7 @@ def suggest(key: str, table: dict) -> str | None:
         if key.lower() in sub_lower:
             return f"{child}.{sub_lower[key.lower()]}"
     for child, sub in sorted(children.items()):
-        close = difflib.get_close_matches(key, list(sub["properties"]), n=1, cutoff=0.85)
+        close = _close(key, list(sub["properties"]), n=1, cutoff=0.85)
         if close:
             return f"{child}.{close[0]}"
     return None
@@ -341,6 +563,17 @@ def _go_toml_v1_names(name: str) -> set[str]:
     return {name, name.lower(), name.upper(), name[:1].lower() + name[1:]}
 
 
+_LOWERED: dict[int, tuple[dict, dict[str, str]]] = {}
+
+
+def _lowered(props: dict) -> dict[str, str]:
+    """{k.lower(): k for k in props}, once per schema table."""
+    hit = _LOWERED.get(id(props))
+    if hit is None or hit[0] is not props:
+        hit = _LOWERED[id(props)] = (props, {k.lower(): k for k in props})
+    return hit[1]
+
+
 def _option_lint(value: Any, schema: dict, path: tuple, v1: bool) -> list[SchemaProblem]:
     """Walk tree and schema together; in open tables with listed keys, flag near-misses."""
     if not isinstance(value, dict) or not isinstance(schema, dict):
@@ -349,7 +582,7 @@ def _option_lint(value: Any, schema: dict, path: tuple, v1: bool) -> list[Schema
     props = schema.get("properties", {})
     extra = schema.get("additionalProperties", True)
     if props and extra is True:
-        lower = {k.lower(): k for k in props}
+        lower = _lowered(props)
         for key in value:
             if key in props or not isinstance(key, str):
                 continue
@@ -368,7 +601,7 @@ def _option_lint(value: Any, schema: dict, path: tuple, v1: bool) -> list[Schema
                            f"the merged options can then hold both spellings (e.g. next to the "
                            f"default runc options); write {json.dumps(hit)}")
             else:
-                close = difflib.get_close_matches(key, list(props), n=1, cutoff=_OPTION_CUTOFF)
+                close = _close(key, list(props), n=1, cutoff=_OPTION_CUTOFF)
                 if not close:
                     continue
                 hit = close[0]
@@ -425,6 +658,30 @@ def _key_paths(schema: dict, key: str, prefix: tuple, depth: int = 0) -> Iterabl
         yield from _key_paths(sub, key, prefix + (name,), depth + 1)
 
 
+_KEY_INDEX: dict[int, tuple[dict, dict[str, list[tuple]]]] = {}
+
+
+def _key_index(root: dict) -> dict[str, list[tuple]]:
+    """_key_paths(root, key, ()) for every key at once, from one walk of the schema."""
+    hit = _KEY_INDEX.get(id(root))
+    if hit is not None and hit[0] is root:
+        return hit[1]
+    index: dict[str, list[tuple]] = {}
+
+    def walk(schema: Any, prefix: tuple, depth: int) -> None:
+        if depth > 12 or not isinstance(schema, dict):
+            return
+        props = schema.get("properties", {})
+        if schema.get("additionalProperties") is False:
+            for key in props:
+                index.setdefault(key, []).append(prefix + (key,))
+        for name, sub in props.items():
+            walk(sub, prefix + (name,), depth + 1)
+    walk(root, (), 0)
+    _KEY_INDEX[id(root)] = (root, index)
+    return index
+
+
 def _suggest_elsewhere(key: str, path: tuple, root: dict) -> str | None:
     """The same key in an enclosing table (closest first), else a single place in the schema.
 
@@ -435,7 +692,7 @@ def _suggest_elsewhere(key: str, path: tuple, root: dict) -> str | None:
     for prefix, schema in reversed(chain[:-1]):
         if key in schema.get("properties", {}) and schema.get("additionalProperties") is False:
             return dotted(prefix + (key,))
-    hits = [p for p in _key_paths(root, key, ()) if p != path + (key,)]
+    hits = [p for p in _key_index(root).get(key, ()) if p != path + (key,)]
     if len(path) >= 2 and path[0] == "plugins":
         same = [p for p in hits if p[:2] == path[:2]]
         if len(same) == 1:

@@ -11,8 +11,13 @@ import stat
 import tempfile
 
 
+class ChangedError(OSError):
+    """The file is not the one that was read any more: it vanished, or someone wrote it."""
+
+
 def write_atomic(path: str | os.PathLike[str], data: bytes, *,
-                 backup_suffix: str | None = None) -> str:
+                 backup_suffix: str | None = None,
+                 expect: os.stat_result | None = None) -> str:
     """Replace the file at `path` with `data` atomically; return the path actually written.
 
     - Symlinks are resolved first (`os.path.realpath`): the link's *target* is replaced and the
@@ -31,12 +36,23 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *,
     - The target must be a regular file or not exist: a directory raises `IsADirectoryError`,
       anything else (a device, a FIFO, a socket) `OSError(EINVAL)`, because renaming over
       `/dev/null` as root would replace the device.
+    - With `expect` (the `os.stat` of the file taken before it was read), the file must still be
+      that file, unmodified (same device, inode, size and modification time), both before
+      anything is written and again just before the rename; otherwise `ChangedError` (an
+      `OSError`) is raised and nothing is written: a file that vanished is not re-created, and
+      an edit made meanwhile is not overwritten. (A change inside the last instant between that
+      check and the rename cannot be detected.)
     """
     target = os.path.realpath(os.fspath(path))
     try:
         original = os.stat(target)
     except FileNotFoundError:
         original = None
+    check = None
+    if expect is not None:
+        def check() -> None:
+            _same_file(target, expect, os.fspath(path))
+        check()
     if original is not None:
         if stat.S_ISDIR(original.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
@@ -46,11 +62,24 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *,
         with open(target, "rb") as f:
             old = f.read()
         _replace(target + backup_suffix, old, original)
-    _replace(target, data, original)
+    _replace(target, data, original, check)
     return target
 
 
-def _replace(target: str, data: bytes, like: os.stat_result | None) -> None:
+def _same_file(target: str, expect: os.stat_result, name: str) -> None:
+    try:
+        now = os.stat(target)
+    except FileNotFoundError:
+        raise ChangedError(errno.ENOENT, "the file vanished while it was being migrated; not "
+                           "written", name) from None
+    if (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) != \
+            (expect.st_dev, expect.st_ino, expect.st_size, expect.st_mtime_ns):
+        raise ChangedError(errno.ESTALE, "the file changed while it was being migrated; not "
+                           "written (run again)", name)
+
+
+def _replace(target: str, data: bytes, like: os.stat_result | None,
+             check=None) -> None:
     directory, name = os.path.split(target)
     directory = directory or "."
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
@@ -66,6 +95,8 @@ def _replace(target: str, data: bytes, like: os.stat_result | None) -> None:
                 mode = 0o666 & ~_umask()
             os.fchmod(f.fileno(), mode)
             os.fsync(f.fileno())
+        if check is not None:
+            check()
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -1,0 +1,604 @@
+"""Hostile input through the real command line: every invalid case of the TOML compliance suite
+(toml-test, the TOML 1.0 list) and our own bad files, in every output mode.
+
+For bad input the contract is (README, DEVELOPERS.md "Standards"): exit 2, nothing on stdout,
+exactly one line on stderr (`file:line:col: message` wherever there is a position), no
+traceback, nothing written anywhere, and the input byte-identical (bytes, mtime, inode).
+
+Valid TOML that is odd (comments everywhere, quoted and dotted keys, inline tables, values of a
+type containerd refuses) must migrate or be refused in the same clean way. Values of the wrong
+type (`runtime_type = 5`, `options = "x"`, `runtimes = [...]`) are *not* refused: the schema
+validation reports each as a warning with its line, and the value moves where the rules put it,
+unchanged, because containerd would refuse (or ignore) the migrated file exactly as it did the
+original. The library must never raise anything but ConfigError (LossError included) for any
+input; what does is a bug, listed in KNOWN_BUGS with a reproducer until it is fixed.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import migrator
+from migrator import cli, load
+from migrator.errors import ConfigError
+
+from .helpers import REPO, shared_path
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def run(*args: str, input: bytes | None = None):
+    return CliRunner().invoke(cli.main, list(args), input=input, catch_exceptions=False)
+
+
+def snapshot(path: Path) -> tuple[bytes, int, int]:
+    st = path.stat()
+    return path.read_bytes(), st.st_mtime_ns, st.st_ino
+
+
+def listing(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+def assert_one_error_line(stderr: str, file: str, position: bool | None = None) -> str:
+    """One line, `file:line:col: message` (position True), `file: message` (False), or either."""
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr and "internal error" not in stderr, stderr
+    pos = {True: r":\d+:\d+", False: "", None: r"(:\d+:\d+)?"}[position]
+    assert re.match(rf"^{re.escape(file)}{pos}: \S", lines[0]), lines[0]
+    return lines[0]
+
+
+@pytest.fixture(autouse=True)
+def _cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(cli.DEBUG_ENV, raising=False)
+
+
+MODES = {
+    "stdout": [],
+    "output": ["-o", "out.toml"],
+    "in-place": ["--in-place", "--backup", ".bak"],
+    "diff": ["--diff"],
+    "check": ["--check"],
+    "report-json": ["-q", "--report-json", "report.json"],
+}
+
+# Bugs outside the files this suite may change (pipeline.py, validate.py): the library raises
+# InternalError instead of migrating or raising ConfigError. Each entry is the reproducer; a test
+# that hits one is an expected failure *only* while it still raises InternalError.
+KNOWN_BUGS = {
+    "nan": "migrate('oom_score = nan\\n', to=2): NaN != NaN, so the verification after emitting "
+           "(pipeline._verify / accounting) calls the output different from the plan",
+    "array-element-type": "migrate('version = 2\\ndisabled_plugins = [1]\\n', to=3) (also "
+                          "imports = [1], cni bin_dir = [\"a\"]): the input's schema problem is "
+                          "not recognised as carried when the output problem is *inside* a "
+                          "moved array (pipeline._schema_findings matches only paths below it)",
+    "v1-disabled-name": "migrate('disabled_plugins = [\"foo.bar\"]\\n', to=2): version 1 takes "
+                        "any name, version 2 wants a plugin URI; the schema failure of the output "
+                        "is an InternalError instead of a loss or a warning",
+    "aot-unknown-key": "migrate('version = 2\\n[[plugins.\"io.containerd.transfer.v1.local\"."
+                       "unpack_config]]\\n  bogus = 1\\n', to=3): an unknown key inside an array "
+                       "of tables is an InternalError (not carried as an input problem)",
+}
+
+
+def xfail_if_known_bug(bug: str | None, exc: BaseException | None = None,
+                       stderr: str = "") -> None:
+    from migrator.pipeline import InternalError
+    if bug is None:
+        return
+    if isinstance(exc, InternalError) or "internal error: " in stderr:
+        pytest.xfail(f"known bug ({bug}): {KNOWN_BUGS[bug]}")
+
+
+# --- the TOML compliance suite ----------------------------------------------------------------
+
+def toml_test(kind: str) -> list[Path]:
+    base = shared_path("corpus", "toml-test", "tests")
+    if base is None:
+        return []
+    listed = (base / "files-toml-1.0.0").read_text().split()
+    return [base / p for p in listed if p.startswith(kind + "/") and p.endswith(".toml")]
+
+
+def case_id(path: Path) -> str:
+    return "/".join(path.parts[-2:])
+
+
+INVALID = toml_test("invalid")
+VALID = toml_test("valid")
+
+
+def test_the_compliance_suite_is_there_or_skipped() -> None:
+    if shared_path("corpus", "toml-test", "tests") is None:
+        pytest.skip("../shared/corpus/toml-test is not present")
+    assert len(INVALID) > 400 and len(VALID) > 200
+
+
+@pytest.mark.parametrize("path", INVALID, ids=case_id)
+def test_invalid_toml_is_one_line_with_a_position_and_writes_nothing(
+        tmp_path: Path, path: Path) -> None:
+    p = tmp_path / "config.toml"
+    p.write_bytes(path.read_bytes())
+    before = snapshot(p)
+    r = run(p.name, "--to", "3", "--in-place", "--backup", ".bak")
+    assert r.exit_code == 2 and r.stdout_bytes == b""
+    assert_one_error_line(r.stderr, p.name, position=True)
+    assert snapshot(p) == before and listing(tmp_path) == [p.name]
+    with pytest.raises(ConfigError) as err:  # the library: a ConfigError, never a LossError
+        migrator.migrate(path.read_bytes(), to=3)
+    assert type(err.value) is ConfigError and err.value.line is not None
+
+
+# Valid TOML 1.0 documents we refuse on purpose: an empty file is not a config anyone meant to
+# migrate ("file is empty", exit 2).
+EMPTY_DOCUMENTS = {"empty-crlf.toml", "empty-lf.toml", "empty-nothing.toml", "empty-space.toml",
+                   "empty-tab.toml"}
+VALID_BUGS = {"after-literal-no-ws.toml": "nan", "inf-and-nan.toml": "nan", "float-2.toml": "nan"}
+
+
+@pytest.mark.parametrize("path", VALID, ids=case_id)
+def test_valid_toml_migrates_or_is_refused_cleanly(path: Path) -> None:
+    from migrator.pipeline import InternalError
+    data = path.read_bytes()
+    try:
+        result = migrator.migrate(data, to=3)
+    except ConfigError as exc:
+        assert path.name in EMPTY_DOCUMENTS, str(exc)
+        assert type(exc) is ConfigError and "\n" not in str(exc)
+        return
+    except InternalError as exc:
+        xfail_if_known_bug(VALID_BUGS.get(path.name), exc)
+        raise
+    assert path.name not in EMPTY_DOCUMENTS
+    assert tomllib.loads(result.text).get("version") == 3
+
+
+def test_valid_toml_accepted_count() -> None:
+    """How many valid TOML 1.0 cases migrate to version 3 (the README's claim, in numbers)."""
+    if not VALID:
+        pytest.skip("../shared/corpus/toml-test is not present")
+    accepted = refused = crashed = 0
+    for path in VALID:
+        try:
+            migrator.migrate(path.read_bytes(), to=3)
+            accepted += 1
+        except ConfigError:
+            refused += 1
+        except Exception:  # the known bugs above
+            crashed += 1
+    print(f"toml-test valid (TOML 1.0): {accepted} migrated, {refused} refused (empty), "
+          f"{crashed} known bugs, of {len(VALID)}")
+    assert refused == len(EMPTY_DOCUMENTS)
+    assert accepted + refused + crashed == len(VALID) and crashed <= len(VALID_BUGS)
+
+
+# --- our own bad files ------------------------------------------------------------------------
+
+CRI = 'plugins."io.containerd.grpc.v1.cri"'
+DEEP = 1000
+
+#: name -> (bytes, whether the error has a position)
+BAD: dict[str, tuple[bytes, bool]] = {
+    "version-0": (b"version = 0\n", True),
+    "version-minus-1": (b"version = -1\n", True),
+    "version-4.5": (b"version = 4.5\n", True),
+    "version-string": (b'version = "3"\n', True),
+    "version-true": (b"version = true\n", True),
+    "version-99": (b"version = 99\n", True),
+    "version-array": (b"version = [3]\n", True),
+    "version-table": (b"[version]\nx = 1\n", True),
+    "version-datetime": (b"version = 1979-05-27\n", True),
+    "version-nan": (b"version = nan\n", True),
+    "version-inf": (b"version = inf\n", True),
+    "version-huge": (b"version = 99999999999999999999999\n", True),
+    "version-twice": (b"version = 2\nversion = 3\n", True),
+    "version-leading-zero": (b"version = 02\n", True),
+    "key-redefined-as-table": (f'version = 2\n[{CRI}]\nsandbox_image = "p"\n'
+                               f'[{CRI}.sandbox_image]\nx = 1\n'.encode(), True),
+    "table-redefined-as-key": (f'version = 2\n[{CRI}.cni]\nbin_dir = "/x"\n[{CRI}]\n'
+                               f'cni = "y"\n'.encode(), True),
+    "duplicate-table": (f"version = 2\n[{CRI}]\n[{CRI}]\n".encode(), True),
+    "duplicate-key": (f'version = 2\n[{CRI}]\nsandbox_image = "a"\nsandbox_image = "b"\n'
+                      .encode(), True),
+    "inline-table-extended": (f'version = 2\n[{CRI}]\ncni = {{bin_dir = "/x"}}\n'
+                              f'[{CRI}.cni]\nconf_dir = "/y"\n'.encode(), True),
+    "plugins-string": (b'version = 2\nplugins = "cri"\n', True),
+    "plugins-array": (b"version = 2\nplugins = []\n", True),
+    "plugins-array-of-tables": (b"version = 2\n[[plugins]]\nx = 1\n", True),
+    "plugins-integer-v1": (b"plugins = 1\n", True),
+    "nul-byte": (b"version = 2\n\x00\n", True),
+    "nul-in-string": (b'version = 2\nroot = "/var/\x00lib"\n', True),
+    "nul-in-comment": (b"version = 2\n# a\x00b\n", True),
+    "control-in-string": (b'version = 2\nroot = "/var/\x01lib"\n', True),
+    "del-in-comment": (b"version = 2\n# a\x7fb\n", True),
+    "invalid-utf8": (b'version = 2\nroot = "/var/lib/\xff"\n', True),
+    "overlong-utf8": (b'version = 2\nroot = "\xc0\xaf"\n', True),
+    "utf8-surrogate": (b'version = 2\nroot = "\xed\xa0\x80"\n', True),
+    "truncated-utf8": (b'version = 2\n# \xe2\x82', True),
+    "binary-garbage": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", True),
+    "utf16-le": (b"\xff\xfe" + "version = 2\n".encode("utf-16-le"), True),
+    "utf16-be": (b"\xfe\xff" + "version = 2\n".encode("utf-16-be"), True),
+    "utf16-no-bom": ("version = 2\n".encode("utf-16-le"), True),
+    "utf32": ("version = 2\n".encode("utf-32"), True),
+    "empty": (b"", False),
+    "whitespace-only": (b"  \t\n\r\n\n", False),
+    "bom-only": (b"\xef\xbb\xbf", False),
+    "two-boms": (b"\xef\xbb\xbf\xef\xbb\xbfversion = 2\n", True),
+    "bare-cr-line-ends": (b"version = 2\r[plugins]\r", True),
+    "lone-surrogate-escape": (b'version = 2\nroot = "\\uD800"\n', True),
+    "bad-escape": (b'version = 2\nroot = "\\x41"\n', True),
+    "unterminated-string": (b'version = 2\nroot = "/var/lib\n', True),
+    "unterminated-multiline": (b'version = 2\nroot = """/var/lib\n\n', True),
+    "unclosed-array": (b"version = 2\ndisabled_plugins = [\"a\",\n", True),
+    "unclosed-inline": (b"version = 2\nx = {a = 1\n", True),
+    "unclosed-header": (b"version = 2\n[plugins\n", True),
+    "missing-value": (b"version = 2\nroot =\n", True),
+    "two-values-one-line": (b"version = 2 root = 1\n", True),
+    "integer-over-4300-digits": (b"version = 2\noom_score = " + b"9" * 5000 + b"\n", True),
+    f"array-nested-{DEEP}": (b"version = 2\nx = " + b"[" * DEEP + b"]" * DEEP + b"\n", True),
+    f"inline-nested-{DEEP}": (b"version = 2\nx = " + b"{a = " * DEEP + b"1" + b"}" * DEEP
+                              + b"\n", True),
+    f"mixed-nested-{DEEP}": (b"version = 2\nx = " + b"[{a = " * (DEEP // 2) + b"1"
+                             + b"}]" * (DEEP // 2) + b"\n", True),
+    f"dotted-key-{DEEP}": (b"version = 2\n" + b".".join([b"k"] * DEEP) + b" = 1\n", True),
+    f"header-{DEEP}": (b"version = 2\n[" + b".".join([b"k"] * DEEP) + b"]\n", True),
+    f"nested-under-cri-{DEEP}": (f'version = 2\n[{CRI}.containerd.runtimes.runc.options]\n'
+                                 .encode() + b".".join([b"k"] * DEEP) + b" = 1\n", True),
+    "array-nested-100000-unclosed": (b"x = " + b"[" * 100_000, True),
+    "secret-then-garbage": (b'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.configs'
+                            b'."r.io".auth]\n  password = "hunter2-secret" oops\n', True),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("case", BAD)
+def test_bad_file_is_one_line_and_writes_nothing(tmp_path: Path, case: str, mode: str) -> None:
+    data, position = BAD[case]
+    p = tmp_path / "config.toml"
+    p.write_bytes(data)
+    os.utime(p, ns=(1_000_000_000, 1_000_000_000))  # an mtime a rewrite could not keep by chance
+    before = snapshot(p)
+    r = run(p.name, "--to", "3", *MODES[mode])
+    assert r.exit_code == 2, r.stderr
+    assert r.stdout_bytes == b""
+    line = assert_one_error_line(r.stderr, p.name, position)
+    assert "hunter2" not in line
+    assert snapshot(p) == before
+    assert listing(tmp_path) == [p.name]
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_file_raises_config_error_in_the_library(case: str) -> None:
+    data, position = BAD[case]
+    for to in (1, 2, 3, 4):
+        with pytest.raises(ConfigError) as err:
+            migrator.migrate(data, to=to, file="config.toml")
+        assert type(err.value) is ConfigError
+        assert (err.value.line is not None) == position, str(err.value)
+        assert "\n" not in str(err.value) and "hunter2" not in str(err.value)
+
+
+def test_the_deep_nesting_errors_point_at_the_place(tmp_path: Path) -> None:
+    def where(data: bytes) -> str:
+        with pytest.raises(ConfigError) as err:
+            migrator.migrate(data, to=3)
+        return f"{err.value.line}:{err.value.col} {err.value.message}"
+
+    arrays = BAD[f"array-nested-{DEEP}"][0]
+    assert where(arrays).startswith(f"2:{len('x = ') + load.MAX_DEPTH + 1} values nest more "
+                                    f"than {load.MAX_DEPTH} levels")
+    assert where(BAD[f"dotted-key-{DEEP}"][0]).startswith("2:1 ")
+    assert where(BAD[f"header-{DEEP}"][0]).startswith("2:2 ")
+    assert where(BAD["integer-over-4300-digits"][0]).startswith("2:13 ")
+    assert where(BAD["utf16-le"][0]).startswith("1:1 ")
+    assert where(BAD["invalid-utf8"][0]).startswith("2:18 ")
+    assert where('version = 2\nroot = "é'.encode() + b'\xff"\n').startswith("2:10 ")
+
+
+def test_nesting_up_to_the_limit_is_fine_even_on_a_deep_stack() -> None:
+    """MAX_DEPTH levels must leave the recursive parts of the pipeline (tomllib, deepcopy, the
+    schema validator) room to spare, even when the caller is already deep in its own stack; one
+    level more is refused."""
+    def keys(n: int) -> str:
+        return ".".join(["k"] * n)
+
+    builders = [  # each builds a file whose deepest value is `d` keys and indexes down
+        lambda d: f"version = 2\n{keys(d)} = 1\n",
+        lambda d: "version = 2\nx = " + "[" * (d - 1) + "1" + "]" * (d - 1) + "\n",
+        lambda d: "version = 2\nx = " + "{a = " * (d - 1) + "1" + "}" * (d - 1) + "\n",
+        lambda d: f"version = 2\n[{CRI}.containerd.runtimes.runc.options]\n{keys(d - 6)} = 1\n",
+        lambda d: f"version = 2\n[{CRI}.containerd.runtimes.runc]\noptions = "
+                  + "{a = " * (d - 6) + "1" + "}" * (d - 6) + "\n",
+        lambda d: f'version = 2\n[{CRI}.registry.configs."r.io".auth]\n{keys(d - 6)} = "x"\n',
+        lambda d: f'version = 3\n[plugins."io.containerd.cri.v1.images"]\n{keys(d - 2)} = 1\n',
+        lambda d: f"version = 2\n[[{keys(d - 1)}]]\n",
+    ]
+
+    def deep(depth: int, fn):
+        return deep(depth - 1, fn) if depth else fn()
+
+    n = load.MAX_DEPTH
+    for build in builders:
+        for to in (1, 2, 3, 4):
+            try:
+                deep(400, lambda: migrator.migrate(build(n), to=to))
+            except migrator.LossError:
+                pass
+        with pytest.raises(ConfigError, match=f"more than {n} levels deep"):
+            migrator.migrate(build(n + 1), to=3)
+
+
+def test_too_large_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    big = tmp_path / "big.toml"
+    with open(big, "wb") as f:  # valid TOML: a comment of 16 MiB
+        f.write(b"version = 2\n#" + b"x" * load.MAX_BYTES + b"\n")
+    before = snapshot(big)
+    for mode in ("in-place", "check"):
+        r = run(big.name, "--to", "3", *MODES[mode])
+        assert r.exit_code == 2 and r.stdout_bytes == b""
+        line = assert_one_error_line(r.stderr, big.name, position=False)
+        assert "16 MiB" in line
+    assert snapshot(big) == before and listing(tmp_path) == [big.name]
+    with pytest.raises(ConfigError, match="16 MiB"):  # str input too
+        migrator.migrate("version = 2\n#" + "é" * (load.MAX_BYTES // 2) + "\n", to=3)
+
+
+def test_a_10_mb_valid_file_migrates(tmp_path: Path) -> None:
+    """Big but under the limit: it works, in place (a few seconds)."""
+    ten = 10 * 1024 * 1024
+    text = (f'version = 2\n[{CRI}]\n  sandbox_image = "registry.k8s.io/pause:3.9"\n'
+            + ("# " + "x" * 77 + "\n") * (ten // 2 // 80)
+            + f'[{CRI}.containerd.runtimes.runc.options]\n  BinaryName = "' + "b" * (ten // 2)
+            + '"\n')
+    p = tmp_path / "config.toml"
+    p.write_text(text)
+    assert p.stat().st_size >= ten
+    r = run(p.name, "--to", "3", "--in-place", "-q")
+    assert r.exit_code == 0, r.stderr
+    out = p.read_text()
+    assert out.startswith("version = 3\n") and len(out) >= ten
+    assert tomllib.loads(out)["plugins"]["io.containerd.cri.v1.images"]["pinned_images"] == {
+        "sandbox": "registry.k8s.io/pause:3.9"}
+    assert listing(tmp_path) == [p.name]
+
+
+def test_dev_zero_is_refused_as_too_large() -> None:
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero")
+    r = run("/dev/zero", "--to", "3", "--check")
+    assert r.exit_code == 2 and r.stdout_bytes == b""
+    assert "16 MiB" in assert_one_error_line(r.stderr, "/dev/zero", position=False)
+
+
+# --- files that are not there, not readable, or go away -------------------------------------
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_directory_and_a_missing_file(tmp_path: Path, mode: str) -> None:
+    (tmp_path / "conf.d").mkdir()
+    for name in ("conf.d", "missing.toml", "conf.d/"):
+        r = run(name, "--to", "3", *MODES[mode])
+        assert r.exit_code == 2 and r.stdout_bytes == b""
+        assert_one_error_line(r.stderr, name, position=False)
+    assert listing(tmp_path) == ["conf.d"] and listing(tmp_path / "conf.d") == []
+
+
+def test_an_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """We run as root, where mode 000 does not stop a read: make open() refuse as it would."""
+    p = tmp_path / "config.toml"
+    p.write_text('version = 2\n')
+    p.chmod(0)
+    real_open = open
+
+    def refusing_open(file, *args, **kwargs):
+        if os.fspath(file) == p.name:
+            raise PermissionError(13, "Permission denied", p.name)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", refusing_open)
+    before = p.stat().st_mtime_ns
+    for mode in MODES.values():
+        r = run(p.name, "--to", "3", *mode)
+        assert r.exit_code == 2 and r.stdout_bytes == b""
+        assert "Permission denied" in assert_one_error_line(r.stderr, p.name, position=False)
+    monkeypatch.undo()
+    assert p.stat().st_mtime_ns == before and stat_mode(p) == 0
+    assert listing(tmp_path) == [p.name]
+
+
+def stat_mode(p: Path) -> int:
+    return p.stat().st_mode & 0o7777
+
+
+V2 = (f'version = 2\n[{CRI}]\n  sandbox_image = "registry.k8s.io/pause:3.9"\n')
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced", "edited"])
+def test_a_file_that_changes_between_read_and_write_is_not_overwritten(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """--in-place re-checks the file before it renames: a file deleted meanwhile is not
+    re-created, one replaced or edited meanwhile is not overwritten (exit 2, one line)."""
+    p = tmp_path / "config.toml"
+    p.write_text(V2)
+    real_migrate = migrator.pipeline.migrate
+
+    def meanwhile(*args, **kwargs):
+        result = real_migrate(*args, **kwargs)
+        if how == "deleted":
+            p.unlink()
+        elif how == "replaced":
+            (tmp_path / "new").write_text("version = 2\n# theirs\n")
+            os.replace(tmp_path / "new", p)
+        else:
+            with open(p, "a") as f:
+                f.write("# theirs\n")
+        return result
+
+    monkeypatch.setattr("migrator.pipeline.migrate", meanwhile)
+    r = run(p.name, "--to", "3", "--in-place", "--backup", ".bak")
+    assert r.exit_code == 2 and r.stdout_bytes == b""
+    line = assert_one_error_line(r.stderr, p.name, position=False)
+    assert ("vanished" if how == "deleted" else "changed") in line
+    if how == "deleted":
+        assert listing(tmp_path) == []
+    else:
+        assert "# theirs" in p.read_text() and listing(tmp_path) == [p.name]
+
+
+# --- valid but odd: it migrates, and wrong types are reported, not crashed on ---------------
+
+#: name -> (text, [findings the report must hold, as substrings], known bug or None)
+ODD: dict[str, tuple[str, list[str], str | None]] = {
+    "only-comments": ("# nothing here\n# at all\n", [], None),
+    "comments-everywhere": (
+        f"# head\nversion = 2 # v\n# before\n[{CRI}] # header\n  # inside\n"
+        f'  sandbox_image = "p" # value\n# tail', [], None),
+    "crlf-and-bom": ("\ufeffversion = 2\r\n[" + CRI + ']\r\n  sandbox_image = "p"\r\n', [], None),
+    "quoted-version-key": ('"version" = 2\n', [], None),
+    "literal-version-key": ("'version' = 2\n", [], None),
+    "hex-version": ("version = 0x2\n", [], None),
+    "plus-version": ("version = +2\n", [], None),
+    "dotted-from-the-top": (f'version = 2\n{CRI}.sandbox_image = "p"\n', [], None),
+    "version-after-dotted": (f'{CRI}.sandbox_image = "p"\nversion = 2\n', [], None),
+    "plugins-inline": ('plugins = {"io.containerd.grpc.v1.cri" = {sandbox_image = "p"}}\n'
+                       "version = 2\n", [], None),
+    "unicode-keys-and-values": (f'version = 2\n[{CRI}.containerd.runtimes."rünc ☃"]\n'
+                                '  runtime_type = "io.containerd.runc.v2"\n'
+                                '  "ключ" = "значение \\u00e9"\n', [], None),
+    "runtime_type-number": (f"version = 2\n[{CRI}.containerd.runtimes.runc]\n"
+                            "  runtime_type = 5\n", ["runtime_type must be a string"], None),
+    "options-string": (f'version = 2\n[{CRI}.containerd.runtimes.runc]\n'
+                       '  runtime_type = "io.containerd.runc.v2"\n  options = "x"\n',
+                       ["options must be a table"], None),
+    "runtimes-array": (f"version = 2\n[{CRI}.containerd]\n  runtimes = [1, 2]\n",
+                       ["runtimes must be a table"], None),
+    "runtimes-array-of-tables": (f"version = 2\n[[{CRI}.containerd.runtimes]]\n"
+                                 '  runtime_type = "x"\n', ["runtimes must be a table"], None),
+    "cri-string": ('version = 2\n[plugins]\n"io.containerd.grpc.v1.cri" = "x"\n',
+                   ["must be a table"], None),
+    "sandbox_image-number": (f"version = 2\n[{CRI}]\n  sandbox_image = 5\n",
+                             ["must be a string"], None),
+    "registry-string": (f'version = 2\n[{CRI}]\n  registry = "x"\n', ["must be a table"], None),
+    "mirrors-string": (f'version = 2\n[{CRI}.registry]\n  mirrors = "x"\n',
+                       ["must be a table"], None),
+    "disabled_plugins-string": ('version = 2\ndisabled_plugins = "cri"\n',
+                                ["must be an array"], None),
+    "imports-string": ('version = 2\nimports = "x.toml"\n', ["must be an array"], None),
+    "datetime-value": (f"version = 2\n[{CRI}]\n  sandbox_image = 1979-05-27T07:32:00Z\n",
+                       ["must be a string"], None),
+    "float-for-integer": (f"version = 2\n[{CRI}]\n  max_container_log_line_size = 1.5\n",
+                          ["must be an integer"], None),
+    "inf-for-integer": ("version = 2\noom_score = inf\n", ["must be an integer"], None),
+    "huge-hex-integer": ("version = 2\noom_score = 0x" + "f" * 5000 + "\n", [], None),
+    "unknown-plugins": ("version = 2\n[plugins.x]\n[plugins.\"a.b.c\"]\nk = 1\n", [], None),
+    f"nested-{load.MAX_DEPTH}": ("version = 2\nx = " + "[" * (load.MAX_DEPTH - 1)
+                                 + "]" * (load.MAX_DEPTH - 1) + "\n", [], None),
+    "nan-value": ("version = 2\noom_score = nan\n", ["must be an integer"], "nan"),
+    "disabled_plugins-numbers": ("version = 2\ndisabled_plugins = [1, 2]\n",
+                                 ["must be a string"], "array-element-type"),
+    "imports-numbers": ("version = 2\nimports = [1]\n", ["must be a string"],
+                        "array-element-type"),
+    "bin_dir-array": (f'version = 2\n[{CRI}.cni]\n  bin_dir = ["/opt/cni/bin"]\n',
+                      ["must be a string"], "array-element-type"),
+    "v1-disabled-not-a-uri": ('disabled_plugins = ["foo.bar"]\n', [], "v1-disabled-name"),
+    "unknown-key-in-array-of-tables": (
+        'version = 2\n[[plugins."io.containerd.transfer.v1.local".unpack_config]]\n'
+        '  platform = "linux/amd64"\n  bogus = 1\n', ["bogus"], "aot-unknown-key"),
+}
+
+
+# The warning has no line: pipeline._schema_findings looks up the position of the path
+# `...runtimes`, which only `[[...runtimes]]` (path `...runtimes[0]`) writes (a minor bug there).
+NO_POSITION = {"runtimes-array-of-tables"}
+
+
+@pytest.mark.parametrize("case", ODD)
+def test_odd_but_valid_toml_migrates_and_reports_wrong_types(tmp_path: Path, case: str) -> None:
+    text, expected, bug = ODD[case]
+    p = tmp_path / "config.toml"
+    p.write_bytes(text.encode())
+    r = run(p.name, "--to", "3")
+    xfail_if_known_bug(bug, stderr=r.stderr)
+    assert r.exit_code == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    out = tomllib.loads(r.stdout_bytes.decode())
+    assert out["version"] == 3
+    where = r"(:\d+:\d+)?" if case in NO_POSITION else r":\d+:\d+"
+    for finding in expected:
+        assert any(finding in line and "warning" in line
+                   and re.match(rf"^config\.toml{where}: ", line.strip())
+                   for line in r.stderr.splitlines()), (finding, r.stderr)
+    again = run("-", "--to", "3", "-q", input=r.stdout_bytes)  # and the result is stable
+    assert again.exit_code == 0 and again.stdout_bytes == r.stdout_bytes
+
+
+@pytest.mark.parametrize("case", ODD)
+def test_odd_input_never_raises_anything_but_config_error(case: str) -> None:
+    text, _, bug = ODD[case]
+    for to in (1, 2, 3, 4):
+        try:
+            migrator.migrate(text, to=to)
+        except ConfigError as exc:  # LossError included: a downgrade that cannot say it
+            assert "\n" not in str(exc)
+        except Exception as exc:
+            xfail_if_known_bug(bug, exc)
+            raise
+
+
+def test_an_internal_error_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    """What a pipeline bug looks like on the command line (here a known one, while it lasts)."""
+    p = tmp_path / "config.toml"
+    p.write_text("version = 2\noom_score = nan\n")
+    before = snapshot(p)
+    r = run(p.name, "--to", "3", "--in-place")
+    if r.exit_code == 0:
+        pytest.skip("the NaN bug is fixed: no internal error to show")
+    assert r.exit_code == 2 and r.stdout_bytes == b""
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr
+    assert lines[0].startswith(f"{cli.PROG}: internal error: {p.name}: ")
+    assert snapshot(p) == before and listing(tmp_path) == [p.name]
+
+
+# --- a few real processes ---------------------------------------------------------------------
+
+def cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "migrator.cli", *args]
+
+
+def process_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != cli.DEBUG_ENV}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])  # this tree
+    return env
+
+
+@pytest.mark.parametrize("case", ["invalid-utf8", "utf16-le", f"array-nested-{DEEP}",
+                                  f"dotted-key-{DEEP}", "array-nested-100000-unclosed",
+                                  "integer-over-4300-digits", "empty", "nul-byte"])
+def test_process_bad_input(tmp_path: Path, case: str) -> None:
+    data, position = BAD[case]
+    p = tmp_path / "config.toml"
+    p.write_bytes(data)
+    before = snapshot(p)
+    proc = subprocess.run(cmd(p.name, "--to", "3", "--in-place"), capture_output=True,
+                          cwd=tmp_path, env=process_env(), timeout=120)
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert_one_error_line(proc.stderr.decode(), p.name, position)
+    assert snapshot(p) == before and listing(tmp_path) == [p.name]
+
+
+def test_process_too_large_on_stdin(tmp_path: Path) -> None:
+    data = b"version = 2\n#" + b"x" * load.MAX_BYTES + b"\n"
+    proc = subprocess.run(cmd("-", "--to", "3"), input=data, capture_output=True,
+                          cwd=tmp_path, env=process_env(), timeout=120)
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert "16 MiB" in assert_one_error_line(proc.stderr.decode(), cli.STDIN_NAME, False)
