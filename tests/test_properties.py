@@ -382,11 +382,29 @@ def any_config(draw, versions=(1, 2, 3, 4), known_bugs: bool = False):
     return version, tree, draw(spell(tree, known_bugs))
 
 
+def _pruned(tree: dict) -> dict:
+    out = {}
+    for k, v in tree.items():
+        if isinstance(v, dict):
+            v = _pruned(v)
+            if not v:
+                continue
+        out[k] = v
+    return out
+
+
+#: CI does not shrink a failing example (shrinking these configs can take minutes); the long
+#: profile does.
+ci_settings = settings(phases=[Phase.explicit, Phase.reuse, Phase.generate]) \
+    if os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci" else settings()
+
+
 def own_line_comments(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines()
             if line.strip().startswith("#") and line.strip()[1:].strip()]
 
 
+@ci_settings
 @given(any_config(), st.sampled_from([1, 2, 3, 4]))
 def test_every_version_to_every_version(config, to: int) -> None:
     version, tree, text = config
@@ -410,6 +428,7 @@ def _same_meaning(a: dict, b: dict) -> bool:
     return a == b
 
 
+@ci_settings
 @given(any_config(versions=(1, 2, 3)), st.data())
 def test_up_then_down_gives_back_the_meaning(config, data) -> None:
     version, tree, text = config
@@ -426,6 +445,7 @@ def test_up_then_down_gives_back_the_meaning(config, data) -> None:
         tomllib.loads(migrator.migrate(down.text, to=to).text), tomllib.loads(up.text))
 
 
+@ci_settings
 @given(st.sampled_from([1, 2, 3, 4]).flatmap(
     lambda v: st.tuples(st.just(v), meaning(v))).flatmap(
     lambda vt: st.tuples(st.just(vt[1]), spell(vt[1]), spell(vt[1]))),
@@ -439,7 +459,9 @@ def test_spelling_does_not_change_the_meaning(spellings, to: int) -> None:
             migrator.migrate(other, to=to)
         return
     b = migrator.migrate(other, to=to)
-    assert tomllib.loads(a.text) == tomllib.loads(b.text)
+    # Empty tables aside: a header written for a super-table (`[plugins."...images"]` above
+    # `[plugins."...images".registry]`) stays as an empty table when all below it moves away.
+    assert _pruned(tomllib.loads(a.text)) == _pruned(tomllib.loads(b.text))
     # the report may word it differently (one header renamed, or each dotted key moved), but
     # the warnings are about the same settings
     assert sorted((f.code, f.path) for f in a.findings) == \
@@ -458,13 +480,25 @@ KNOWN_EMITTER_BUGS = """emit.py cannot yet write these spellings (each an Intern
   the CRI table inline and again as a header."""
 
 
-@pytest.mark.xfail(reason=KNOWN_EMITTER_BUGS, raises=migrator.pipeline.InternalError,
-                   strict=False)
-@settings(max_examples=100, phases=[Phase.explicit, Phase.generate])  # no shrinking: it fails
-@given(any_config(known_bugs=True), st.sampled_from([1, 2, 3, 4]))
-def test_every_spelling_known_emitter_bugs(config, to: int) -> None:
-    _, _, text = config
-    try:
-        migrator.migrate(text, to=to)
-    except migrator.LossError:
-        pass
+def test_every_spelling_known_emitter_bugs() -> None:
+    """Expected to fail (xfail, naming the first example that hits one of KNOWN_EMITTER_BUGS)
+    until emit.py handles every spelling; then it passes, and `spell(known_bugs=False)` can stop
+    leaving those spellings out of the properties above."""
+    from migrator.pipeline import InternalError
+    hits: list[tuple[str, int, Exception]] = []
+
+    @settings(max_examples=100, derandomize=True, database=None, phases=[Phase.generate])
+    @given(any_config(known_bugs=True), st.sampled_from([1, 2, 3, 4]))
+    def probe(config, to: int) -> None:
+        try:
+            migrator.migrate(config[2], to=to)
+        except InternalError as exc:
+            hits.append((config[2], to, exc))
+        except migrator.LossError:
+            pass
+
+    probe()
+    if hits:
+        text, to, exc = min(hits, key=lambda h: len(h[0]))
+        pytest.xfail(f"{len(hits)} of 100 examples: {KNOWN_EMITTER_BUGS}\nThe shortest: "
+                     f"migrate({text!r}, to={to}): {exc}")
