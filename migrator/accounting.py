@@ -42,7 +42,7 @@ def unaccounted(input_tree: dict, output_tree: dict, plan: Plan,
             if have != new and path in dropped:
                 continue  # lost a conflict: reported as dropped with the winner named
             expected[t.path], got[t.path] = new, have
-    if expected != got:
+    if nan_safe(expected) != nan_safe(got):
         from deepdiff import DeepDiff
         diff = DeepDiff({dotted(k): v for k, v in expected.items()},
                         {dotted(k): v for k, v in got.items()}, verbose_level=2)
@@ -87,3 +87,14 @@ class _Missing:
 
 
 _MISSING = _Missing()
+
+
+def nan_safe(value: Any) -> Any:
+    """nan never equals itself; when comparing a value with its copy it must."""
+    if isinstance(value, float) and value != value:
+        return "<nan>"
+    if isinstance(value, dict):
+        return {k: nan_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [nan_safe(v) for v in value]
+    return value

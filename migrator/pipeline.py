@@ -273,7 +273,7 @@ def _verify(text: str, expected: dict, file: str) -> dict:
         got = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InternalError(f"{file}: emitted TOML does not parse ({exc}); nothing written")
-    if _nan_safe(got) != _nan_safe(expected):
+    if accounting.nan_safe(got) != accounting.nan_safe(expected):
         from deepdiff import DeepDiff
         diff = DeepDiff(expected, got, verbose_level=1)
         raise InternalError(f"{file}: emitted TOML differs from the plan: {diff}")
@@ -302,13 +302,3 @@ def _drops(plan: engine.Plan, index: _DocIndex, lost: set[tuple]) -> list[Change
                           source=rule.source if rule else None))
     return out
 
-
-def _nan_safe(value: object) -> object:
-    """nan never equals itself; for the comparison it must."""
-    if isinstance(value, float) and value != value:
-        return "<nan>"
-    if isinstance(value, dict):
-        return {k: _nan_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_nan_safe(v) for v in value]
-    return value

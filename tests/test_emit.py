@@ -116,3 +116,8 @@ def test_target_version_is_byte_identical(to: int) -> None:
 def test_schema_directive_stays_first() -> None:
     text = '#:schema ./containerd-config-v3.json\n[plugins.cri]\n  sandbox_image = "x"\n'
     assert up(text).startswith('#:schema ./containerd-config-v3.json\nversion = 3\n')
+
+
+def test_nan_and_inf_survive_verification() -> None:
+    text = 'version = 2\n[plugins."io.example.v1.x"]\n  a = nan\n  b = inf\n'
+    assert up(text) == text.replace("version = 2", "version = 3")
