@@ -101,7 +101,7 @@ def schema_cmd(version: str | None, containerd: str | None) -> None:
                            containerd=containerd)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    click.get_binary_stream("stdout").write(text.encode("utf-8"))
+    _binary_stdout().write(text.encode("utf-8"))
 
 
 @main.command(name="migrate", epilog=EPILOG,
@@ -257,7 +257,7 @@ def _validate(files: tuple[str, ...], to: int | None, output: str | None, in_pla
 
 
 def _run(files: tuple[str, ...], job: _Job, report_json: str | None) -> int:
-    stdout = click.get_binary_stream("stdout")
+    stdout = _binary_stdout()
     outcomes = [_process(name, job, stdout) for name in files]
     code = max(o.code for o in outcomes)
     if report_json is not None and (len(files) > 1 or code in (EXIT_OK, EXIT_CHECK)):
@@ -424,13 +424,23 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
+# click.get_binary_stream is deprecated from click 8.5 on; the standard streams' buffers are what
+# it returned, and they exist under click's CliRunner too.
+def _binary_stdout() -> BinaryIO:
+    return sys.stdout.buffer
+
+
+def _binary_stdin() -> BinaryIO:
+    return sys.stdin.buffer
+
+
 def _read(name: str) -> bytes:
     """The file's bytes, at most one more than the library accepts (it then says so), so that
     `/dev/zero` or a huge file cannot eat the memory."""
     from migrator.load import MAX_BYTES
 
     if name == STDIN:
-        return click.get_binary_stream("stdin").read(MAX_BYTES + 1)
+        return _binary_stdin().read(MAX_BYTES + 1)
     with open(name, "rb") as f:
         return f.read(MAX_BYTES + 1)
 
