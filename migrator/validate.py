@@ -146,7 +146,8 @@ _JSONSCHEMA_2020_12 = frozenset({
     "oneOf", "pattern", "patternProperties", "prefixItems", "properties", "propertyNames",
     "required", "type", "unevaluatedItems", "unevaluatedProperties", "uniqueItems"})
 _SUPPORTED = frozenset({"type", "properties", "additionalProperties", "items", "pattern",
-                        "minimum", "maximum", "propertyNames", "const", "required", "enum"})
+                        "minimum", "maximum", "propertyNames", "const", "required", "enum",
+                        "if", "then"})
 _TYPES = frozenset({"array", "boolean", "integer", "null", "number", "object", "string"})
 
 
@@ -188,7 +189,7 @@ def _supported(schema: dict) -> bool:
             return False
         subs = list(node.get("properties", {}).values()) if isinstance(
             node.get("properties", {}), dict) else [None]
-        for k in ("items", "propertyNames"):
+        for k in ("items", "propertyNames", "if", "then"):
             if k in node:
                 subs.append(node[k])
         if isinstance(node.get("additionalProperties"), dict):
@@ -300,6 +301,14 @@ def _errors(node: dict, instance: Any, path: tuple, names: bool, out: list) -> N
             if all(not _equal(each, instance) for each in v):
                 out.append(_Error(f"{instance!r} is not one of {v!r}", k, v, instance, node,
                                   path, names))
+        elif k == "if":
+            # if/then (the runc options closed by runtime_type): `then` applies where `if` holds
+            then = node.get("then")
+            if isinstance(then, dict):
+                probe: list = []
+                _errors(v, instance, path, names, probe)
+                if not probe:
+                    _errors(then, instance, path, names, out)
         elif k == "required":
             if isinstance(instance, dict):
                 for prop in v:
@@ -330,10 +339,13 @@ def validate(tree: dict, version: int | str) -> list[SchemaProblem]:
     problems.extend(_option_lint(tree, schema, (), _is_1x(schema)))
     if isinstance(tree, dict):
         problems.extend(_former_plugins(tree, schema))
+    unknown = {p.path for p in problems if p.kind == "unknown-key"}
     seen: set[tuple] = set()
     out = []
     for p in problems:
         k = (p.path, p.message)
+        if p.kind == "other" and p.path in unknown:
+            continue  # an option-name near miss the schema already reports (closed options)
         if k not in seen:
             seen.add(k)
             out.append(p)
@@ -390,9 +402,10 @@ def _convert(err, root: dict) -> list[SchemaProblem]:
         props = err.schema.get("properties", {})
         former = err.schema.get("x-containerd-former-keys", {})
         out = []
+        lowered = _lowered(props) if err.schema.get("x-containerd-case-insensitive") else {}
         for key in err.instance:
-            if key in props:
-                continue
+            if key in props or (isinstance(key, str) and key.lower() in lowered):
+                continue  # another case of an option name: _option_lint says what it does
             msg = f"unknown key {json.dumps(key)} in {_where(path)}"
             if key in former:
                 suggestion, why = _former(former[key])

@@ -20,9 +20,49 @@ from __future__ import annotations
 
 import difflib
 
-from migrator.lint.base import Context, Fix, rule, schema, table_schema
+from migrator import rules as rules_mod
+from migrator.lint.base import Context, Fix, rule, schema, schema_knows, table_schema
 
 _CUTOFF = 0.75
+
+
+def judged_by(ctx: Context) -> int | str:
+    """The schema a key is judged by: the target release's own when --containerd names a release
+    that reads this config version natively; otherwise the config version's, which is every key
+    that some release reading this version natively knows. A release that reads the file through
+    its in-memory migration is asked separately (`_read_by_target`)."""
+    if ctx.target.explicit and ctx.version == ctx.target.reads and (ctx.version or 0) >= 2:
+        return ctx.target.line
+    return ctx.version or 2
+
+
+def _mapped(ctx: Context, path: tuple, to: int) -> tuple | None:
+    """Where a key of this file is after containerd's migration to config version `to`."""
+    if ctx.version is None or to == ctx.version:
+        return path
+    if to < ctx.version:
+        return None
+    target = ctx.mapper(ctx.version, to).target(path)
+    return tuple(target.path) if target.path is not None else None
+
+
+def _knows(ctx: Context, line: str, path: tuple) -> bool:
+    reads = rules_mod.release_lines()[line]
+    mapped = _mapped(ctx, path, reads)
+    return mapped is not None and schema_knows(schema(line), mapped)
+
+
+def _read_by_target(ctx: Context, path: tuple) -> bool:
+    """An explicit target that reads a newer config version (2.x reading a version 2 file)
+    migrates the file in memory and reads the key with its own key set."""
+    t = ctx.target
+    return t.explicit and ctx.version is not None and t.reads > ctx.version and \
+        _knows(ctx, t.line, path)
+
+
+def lines_reading(ctx: Context, path: tuple) -> list[str]:
+    """The release lines (from the key inventories behind the schemas) that read this key."""
+    return [line for line in rules_mod.release_lines() if _knows(ctx, line, path)]
 
 
 def _rename_target(ctx: Context, path: tuple, suggestion: str | None,
@@ -31,7 +71,7 @@ def _rename_target(ctx: Context, path: tuple, suggestion: str | None,
     key = path[-1]
     if not isinstance(key, str):
         return None
-    table = table_schema(schema(ctx.schema_key), path[:-1]) or {}
+    table = table_schema(schema(judged_by(ctx)), path[:-1]) or {}
     known = [k for k in table.get("properties", {})]
     if not known:
         return None
@@ -46,13 +86,24 @@ def _rename_target(ctx: Context, path: tuple, suggestion: str | None,
     return None
 
 
+def _span(lines: list[str]) -> str:
+    return lines[0] if len(lines) == 1 else f"{lines[0]}-{lines[-1]}"
+
+
+def _option_table(ctx: Context, table: tuple) -> dict | None:
+    """The option sets ({runtime_type: names}) when `table` is a runtime's options table."""
+    node = table_schema(schema(judged_by(ctx)), table)
+    sets = node.get("x-containerd-option-sets") if isinstance(node, dict) else None
+    return sets if isinstance(sets, dict) and sets else None
+
+
 @rule("CM002", "unknown-key",
-      "unknown key in a known plugin table or in runc options (with did-you-mean), or a value "
-      "of the wrong type")
+      "unknown key in a known plugin table or in a runtime's options (with did-you-mean), or a "
+      "value of the wrong type")
 def check(ctx: Context) -> None:
     if ctx.version is None:
         return
-    for p in ctx.problems():
+    for p in ctx.problems(judged_by(ctx)):
         if not p.path or p.path[0] == "version" or ctx.is_claimed(p.path):
             continue
         if p.kind == "type":
@@ -65,21 +116,79 @@ def check(ctx: Context) -> None:
             if p.kind == "other":
                 ctx.report("warning", p.message, p.path)
             continue
-        fix = None
-        new = _rename_target(ctx, p.path, p.suggestion, options)
-        parent = ctx.get(p.path[:-1])
-        if new is not None and isinstance(parent, dict) and new not in parent:
-            fix = Fix(f"rename {p.path[-1]} to {new}", moves=((p.path, p.path[:-1] + (new,)),))
-        suggestion = None
-        if p.suggestion:
-            suggestion = f"did you mean {p.suggestion}?"
-            if new is not None and fix is None:
-                suggestion += f" ({new} is already set)"
-        message = p.message
-        if "(did you mean" in message:
-            message = message[:message.index(" (did you mean")]
-        effect = (f"containerd {ctx.target.label} ignores it silently" if ctx.target.is_1x() else
-                  f"containerd {ctx.target.label} logs 'Ignoring unknown key' and ignores it")
-        if not options:
-            message = f"{message}: {effect}"
-        ctx.report("warning", message, p.path, suggestion=suggestion, fix=fix)
+        if p.kind == "unknown-key" and _read_by_target(ctx, p.path):
+            continue
+        _unknown(ctx, p, options)
+    _foreign_options(ctx)
+
+
+def _unknown(ctx: Context, p, options: bool) -> None:
+    message = p.message
+    if "(did you mean" in message:
+        message = message[:message.index(" (did you mean")]
+    closed = _option_table(ctx, p.path[:-1]) is not None
+    elsewhere = [] if closed or p.kind != "unknown-key" else lines_reading(ctx, p.path)
+    if p.kind == "unknown-key" and elsewhere:
+        # a real key of another release: no did-you-mean, say who reads it
+        who = "target" if ctx.target.explicit else "releases that read this version natively"
+        ctx.report("warning", f"{message}: containerd {_span(elsewhere)} reads it, but not the "
+                              f"{who} ({_judge(ctx)})", p.path,
+                   suggestion=f"if the node runs containerd {elsewhere[0]} or later, lint with "
+                              f"--containerd {elsewhere[0]}")
+        return
+    fix = None
+    new = _rename_target(ctx, p.path, p.suggestion, options)
+    parent = ctx.get(p.path[:-1])
+    if new is not None and isinstance(parent, dict) and new not in parent:
+        fix = Fix(f"rename {p.path[-1]} to {new}", moves=((p.path, p.path[:-1] + (new,)),))
+    suggestion = None
+    if p.suggestion:
+        suggestion = f"did you mean {p.suggestion}?"
+        if new is not None and fix is None:
+            suggestion += f" ({new} is already set)"
+    if p.kind == "unknown-key" and closed:
+        # the runc options are a known set: a typo turns the option off (SystemdCgroups leaves
+        # systemd cgroups off, the kubelet mismatch that crash-loops pods)
+        ctx.report("error", f"{message}: the runc shim's options have no such name, so the "
+                            f"CRI plugin drops it silently and the option keeps its default",
+                   p.path, suggestion=suggestion, fix=fix)
+        return
+    effect = (f"containerd {_judge(ctx)} ignores it silently" if ctx.target.is_1x() else
+              f"containerd {_judge(ctx)} logs 'Ignoring unknown key' and ignores it")
+    if not options:
+        message = f"{message}: {effect}"
+    ctx.report("warning", message, p.path, suggestion=suggestion, fix=fix)
+
+
+def _judge(ctx: Context) -> str:
+    if ctx.target.explicit or ctx.version is None:
+        return ctx.target.label
+    lines = [line for line, v in rules_mod.release_lines().items() if v == ctx.version]
+    return _span(lines) if lines else ctx.target.label
+
+
+def _foreign_options(ctx: Context) -> None:
+    """Options of one shim under a runtime of another (`SystemdCgroup` under runsc or kata):
+    the CRI plugin decodes the options of a runtime_type without its own options type into
+    the generic one (TypeUrl, ConfigPath, ConfigBody) and drops the rest (getRuntimeOptionsType,
+    internal/cri/config/config.go@v2.1.9)."""
+    for path, table in ctx.runtime_tables():
+        opts, rtype = table.get("options"), table.get("runtime_type")
+        sets = _option_table(ctx, path + ("options",))
+        if not isinstance(opts, dict) or not isinstance(rtype, str) or sets is None or \
+                rtype in sets or "*" not in sets:
+            continue
+        generic = {n.lower() for n in sets["*"]}
+        for key in opts:
+            if not isinstance(key, str) or key.lower() in generic:
+                continue
+            owners = sorted(t for t, names in sets.items()
+                            if t != "*" and key.lower() in {n.lower() for n in names})
+            if not owners or ctx.is_claimed(path + ("options", key)):
+                continue
+            ctx.report("warning", f"option {key!r} of runtime {path[-1]!r} is an option of "
+                                  f"{', '.join(owners)}: the CRI plugin passes the {rtype} shim "
+                                  f"only {', '.join(sorted(sets['*']))} and drops it",
+                       path + ("options", key),
+                       suggestion=f"set it in the {rtype} shim's own configuration "
+                                  f"(ConfigPath)")
