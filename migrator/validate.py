@@ -576,6 +576,12 @@ def _go_toml_v1_names(name: str) -> set[str]:
     return {name, name.lower(), name.upper(), name[:1].lower() + name[1:]}
 
 
+def reads_spelling(name: str, key: str, one: bool) -> bool:
+    """Whether containerd matches `key` to the untagged option field `name`: 2.x (go-toml v2)
+    in any case, 1.x (go-toml v1) only the spellings of _go_toml_v1_names."""
+    return key in _go_toml_v1_names(name) if one else key.lower() == name.lower()
+
+
 _LOWERED: dict[int, tuple[dict, dict[str, str]]] = {}
 
 

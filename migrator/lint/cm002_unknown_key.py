@@ -112,6 +112,9 @@ def check(ctx: Context) -> None:
             ctx.report("error", f"{p.message}: {effect}", p.path)
             continue
         options = p.kind == "other" and p.suggestion is not None and "option" in p.message
+        if options and _option_table(ctx, p.path[:-1]) is not None and \
+                p.path[:-2] in dict(_runc_tables(ctx)):
+            continue  # _spellings judges the runc option names
         if p.kind != "unknown-key" and not options:
             if p.kind == "other":
                 ctx.report("warning", p.message, p.path)
@@ -119,6 +122,7 @@ def check(ctx: Context) -> None:
         if p.kind == "unknown-key" and _read_by_target(ctx, p.path):
             continue
         _unknown(ctx, p, options)
+    _spellings(ctx)
     _foreign_options(ctx)
 
 
@@ -192,3 +196,51 @@ def _foreign_options(ctx: Context) -> None:
                        path + ("options", key),
                        suggestion=f"set it in the {rtype} shim's own configuration "
                                   f"(ConfigPath)")
+
+
+def _runc_tables(ctx: Context) -> list[tuple[tuple, set[str]]]:
+    """(runtime path, runc option names) of the runtimes whose options the runc shim decodes
+    (2.x: a `runc` runtime without runtime_type inherits the built-in runc.v2)."""
+    out = []
+    for path, table in ctx.runtime_tables():
+        sets = _option_table(ctx, path + ("options",)) or {}
+        runc = sorted(t for t in sets if ".runc." in t)
+        rtype = table.get("runtime_type")
+        if rtype is None and path[-1] == "runc" and not ctx.target.is_1x():
+            rtype = runc[-1] if runc else None
+        if rtype in runc:
+            out.append((path, set(sets[rtype])))
+    return out
+
+
+def _spellings(ctx: Context) -> None:
+    """runc option names in another case. 2.x matches them in any case (go-toml v2; the 2.3
+    dump of `systemdCgroup = true` shows it next to the default `SystemdCgroup = false`);
+    1.x (go-toml v1) only the exact name, all lower, all upper or a lower-case first letter,
+    and drops any other spelling: there it is a typo in a known option set."""
+    from migrator.validate import reads_spelling
+    one = ctx.target.is_1x()
+    for path, names in _runc_tables(ctx):
+        opts = ctx.get(path + ("options",))
+        if not isinstance(opts, dict):
+            continue
+        lower = {n.lower(): n for n in names}
+        for key in opts:
+            if not isinstance(key, str) or key in names or key.lower() not in lower:
+                continue
+            canon = lower[key.lower()]
+            where = path + ("options", key)
+            fix = (Fix(f"rename {key} to {canon}", moves=((where, path + ("options", canon)),))
+                   if canon not in opts else None)
+            if reads_spelling(canon, key, one):
+                ctx.report("warning", f"option {key!r} is the runc option {canon!r} in another "
+                                      f"case: containerd {ctx.target.label} reads it, but tools "
+                                      f"and 2.x's merged options (next to the default {canon}) "
+                                      f"do not", where, suggestion=f"write {canon}", fix=fix)
+            else:
+                ctx.report("error", f"option {key!r} is not how containerd "
+                                    f"{ctx.target.label} spells the runc option {canon!r} "
+                                    f"(go-toml v1 matches only the exact name, all lower case, "
+                                    f"all upper case or a lower-case first letter): the CRI "
+                                    f"plugin drops it and {canon} keeps its default", where,
+                           suggestion=f"write {canon}", fix=fix)
