@@ -140,10 +140,23 @@ def _fix_loop(ctx: Context, opts: _Options) -> str:
         if new == current:
             bad.add(k)
             continue
+        after = _run(new, opts).findings
+        if _new_errors(findings, after):
+            # judged by the release it targets, the fix makes things worse (e.g. CRI settings
+            # written into a versionless file that 2.0-2.2 then lose, facts B3): leave it
+            bad.add(k)
+            continue
         applied.add(k)
         current = new
-        findings = _run(current, opts).findings
+        findings = after
     return current
+
+
+def _new_errors(before: list[Finding], after: list[Finding]) -> bool:
+    """Whether `after` has an error-level finding that `before` did not (same rule and
+    message; positions shift with the edit)."""
+    had = {(f.id, f.message) for f in before if f.severity == "error"}
+    return any(f.severity == "error" and (f.id, f.message) not in had for f in after)
 
 
 def _bom_only(fix: Fix) -> bool:

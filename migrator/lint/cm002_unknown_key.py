@@ -150,6 +150,8 @@ def _unknown(ctx: Context, p, options: bool) -> None:
         suggestion = f"did you mean {p.suggestion}?"
         if new is not None and fix is None:
             suggestion += f" ({new} is already set)"
+    if p.kind == "unknown-key" and closed and _former_runc_option(ctx, p.path):
+        return  # an option an older release had (CriuPath): CM004 says what became of it
     if p.kind == "unknown-key" and closed:
         # the runc options are a known set: a typo turns the option off (SystemdCgroups leaves
         # systemd cgroups off, the kubelet mismatch that crash-loops pods)
@@ -244,3 +246,16 @@ def _spellings(ctx: Context) -> None:
                                     f"all upper case or a lower-case first letter): the CRI "
                                     f"plugin drops it and {canon} keeps its default", where,
                            suggestion=f"write {canon}", fix=fix)
+
+
+def _former_runc_option(ctx: Context, path: tuple) -> bool:
+    """Whether some release's runc options type has this name (a removed option, not a typo)."""
+    keys: list[int | str] = [ctx.version or 2] + list(rules_mod.release_lines())
+    for key in keys:
+        reads = key if isinstance(key, int) else rules_mod.release_lines()[key]
+        table = _mapped(ctx, path[:-1], reads)
+        node = table_schema(schema(key), table) if table is not None else None
+        sets = node.get("x-containerd-option-sets", {}) if isinstance(node, dict) else {}
+        if any(path[-1] in names for t, names in sets.items() if ".runc." in t):
+            return True
+    return False
