@@ -153,10 +153,12 @@ def _fix_loop(ctx: Context, opts: _Options) -> str:
 
 
 def _new_errors(before: list[Finding], after: list[Finding]) -> bool:
-    """Whether `after` has an error-level finding that `before` did not (same rule and
-    message; positions shift with the edit)."""
-    had = {(f.id, f.message) for f in before if f.severity == "error"}
-    return any(f.severity == "error" and (f.id, f.message) not in had for f in after)
+    """Whether some rule has more error-level findings in `after` than in `before` (counted
+    per rule: paths, positions and wording shift with the edit)."""
+    from collections import Counter
+    had = Counter(f.id for f in before if f.severity == "error")
+    has = Counter(f.id for f in after if f.severity == "error")
+    return any(n > had[rule] for rule, n in has.items())
 
 
 def _bom_only(fix: Fix) -> bool:

@@ -119,7 +119,8 @@ def check(ctx: Context) -> None:
             if p.kind == "other":
                 ctx.report("warning", p.message, p.path)
             continue
-        if p.kind == "unknown-key" and _read_by_target(ctx, p.path):
+        if p.kind == "unknown-key" and _option_table(ctx, p.path[:-1]) is None and \
+                _read_by_target(ctx, p.path):
             continue
         _unknown(ctx, p, options)
     _spellings(ctx)
