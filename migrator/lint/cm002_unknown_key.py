@@ -1,13 +1,22 @@
-"""CM002 unknown-key: a key a known table does not have, or a value of the wrong type.
+"""CM002 unknown-key: a key a known table does not have, a runtime option the shim does not
+read, or a value of the wrong type.
 
 From: the decoders. containerd 1.x (go-toml v1) ignores unknown keys silently; 2.x (go-toml v2,
 strict first) logs "Ignoring unknown key in TOML" / "... for plugin" and ignores them (facts
 E9). A value of the wrong type is fatal in 2.x ("cannot decode TOML string into struct field
-...", E19) and a decode error in 1.x. Runtime `options` are free-form, but a near-miss of an
-option name (`SystemdCgroups`) or another spelling than the shims accept is dropped silently.
-The checks are the JSON Schemas of this project (schemas/, docs/schemas.md) through
-`migrator.validate`, which also gives the did-you-mean; the target release's own schema is used
-when it reads the file's version natively (e.g. `cni.bin_dirs` does not exist in 2.0).
+...", E19) and a decode error in 1.x. The checks are the JSON Schemas of this project (schemas/,
+docs/schemas.md, generated from the key inventories) through `migrator.validate`, which also
+gives the did-you-mean. Which keys count: with --containerd, the target release's (a 2.x target
+reading an older version asks its own schema at the key's migrated place, so `slow_chown` in a
+version 2 file is fine for 2.0+); without it, every release that reads the file's version
+natively. A key only other releases read is named so, without a did-you-mean.
+
+Runtime options: the runc shim's options are a known set (closed in the schemas by an if/then on
+runtime_type); the CRI plugin drops any other name, so a typo (`SystemdCgroups`) leaves the
+option at its default: an error. Another case of an option name is matched by 2.x (go-toml v2)
+and by 1.x only in go-toml v1's spellings (an error for 1.x otherwise). runc options under a
+runtime with its own shim (runsc, kata) reach it only as TypeUrl/ConfigPath/ConfigBody
+(`getRuntimeOptionsType`, internal/cri/config/config.go@v2.1.9): a warning.
 
 Applies to: config versions 1-4, every release; keys that another rule explains (CM001, CM003,
 CM004, CM008) are left to it. Unknown plugin tables with URI-like names (external plugins) are

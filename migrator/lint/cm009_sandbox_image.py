@@ -7,10 +7,17 @@ used by the CRI image service in 1.x and 2.x): a name without a registry host me
 it); when the reference does not name what the node can pull, no pod starts. The defaults are
 `registry.k8s.io/pause:3.8` (1.7) ... `:3.10.2` (2.3) (facts §5.2).
 
+`pinned_images` (versions 3 and 4) is a free map: a key meant as `sandbox` (its version 2 name
+`sandbox_image`, or a close spelling) pins an extra image and the default sandbox image stays
+(`config dump` of 2.0.11, 2.1.9, 2.3.4), so the nodes pull the wrong pause image: an error.
+
 Applies to: `sandbox_image` of the CRI plugin (config versions 1 and 2) and
 `pinned_images.sandbox` of `io.containerd.cri.v1.images` (versions 3 and 4); every release.
+A registry is suggested only where the name shows it (`pause` is the Kubernetes image;
+`kubesphere/pause` is on Docker Hub).
 
-No fix: the intended registry and tag are not in the file.
+Fix: rename a pinned_images key meant as `sandbox` (when `sandbox` is not set). No fix for the
+reference itself: the intended registry and tag are not in the file.
 """
 from __future__ import annotations
 
