@@ -144,7 +144,9 @@ def test_no_fix_that_the_target_loses(tmp_path, line):
     kubelet.write_text("cgroupDriver: systemd\n")
     text = VERSIONLESS + '[plugins.opt]\n  path = "/opt/containerd"\n'
     result = lint(text, containerd=line, kubelet_config=str(kubelet))
-    assert result.fixed_text is None or "plugins.cri" not in result.fixed_text
+    assert result.fixed_text is None
+    (cgroup,) = [f for f in result.findings if f.id == "CM010"]
+    assert cgroup.severity == "error" and not cgroup.fixable
 
 
 # ---------------------------------------------------------------------------------------------
