@@ -18,9 +18,12 @@ a suggestion and a kind:
 * "type": a value of the wrong TOML type, or a string that is not a Go duration.
 * "other": everything else (version constant, missing `version`), and option-name lint:
 
-Runtime `options` tables are free-form in containerd (decoded by the shim's options type), so the
-schema accepts any key there. On top of the schema this module reports, as kind "other", option
-keys that are not option names but are close to one (`SystemdCgroups`, or a case variant such as
+Runtime `options` tables are free-form in containerd (decoded by the shim's options type). Where
+`runtime_type` is a runc shim the schemas close them with an if/then (this module evaluates
+if/then like jsonschema does), so a name the runc options do not have is an "unknown-key"; an
+option name in another case is not (2.x matches any case), and is left to the option lint. On
+top of the schema this module reports, as kind "other", option keys of the open tables that are
+not option names but are close to one (`SystemdCgroups`, or a case variant such as
 `SystemdCGroup` that go-toml v1 does not match): 1.x drops such keys silently, and 2.x keeps a
 case variant next to the default spelling in the merged options.
 

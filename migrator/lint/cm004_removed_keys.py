@@ -12,7 +12,7 @@ CriuPath) and the CRI validation that rejects some of them in 1.x
 | `containerd.default_runtime` | 1.3 | 2.0 | becomes `runtimes.default` + `default_runtime_name = "default"` | ignored |
 | `runtimes.*.runtime_engine`, `runtime_root`, `containerd.no_pivot` | 1.3 | 2.0 | CRI fails to load unless the runtime is v1.linux | ignored |
 | `runtime_type = "io.containerd.runtime.v1.linux"` / `"io.containerd.runc.v1"` | 1.4 | 2.0 | works | pods fail |
-| aufs (plugin table, `snapshotter = "aufs"`), `io.containerd.runtime.v1.linux` table | 1.5 | 2.0 | works | table ignored, snapshotter missing |
+| aufs (plugin table, `snapshotter = "aufs"`), `io.containerd.runtime.v1.linux` table | 1.5 | 2.0 | works | no such plugin: the table and its settings do nothing (error, from the schemas' former plugins), snapshotter missing |
 | runc option `CriuPath` | 1.7 | 2.0 | works | ignored |
 | `registry.mirrors`, `registry.configs`, `registry.auths` | 1.5 / 1.3 | announced for 2.4 | works | works (forces local pulls on 2.1+) |
 | `registry.configs.*.tls` | 1.5 | 2.0 | works | ignored |
