@@ -125,9 +125,18 @@ def check(ctx: Context) -> None:
         ctx.report("error", f"the kubelet uses the {want} cgroup driver{told} "
                             f"({ctx.kubelet['file']}), but containerd's runc runtime "
                             f"{name!r}{builtin} uses {have}"
-                            f"{' (SystemdCgroup is not set)' if key is None else ''}: pods get "
+                            f"{_unset(table, ctx.target.label) if key is None else ''}: pods get "
                             f"their cgroups managed two ways and nodes turn unstable",
                    where, at=at,
                    suggestion=f"SystemdCgroup = {str(want == 'systemd').lower()} in "
                               f"runtimes.{name}.options, or cgroupDriver: {have} for the "
                               f"kubelet", fix=fix, claim=False)
+
+
+def _unset(table: dict, label: str) -> str:
+    """Why SystemdCgroup counts as unset: absent, or written in a spelling the release does not
+    match (`SystemdCGroup` on 1.x)."""
+    other, _ = systemd_value(table.get("options"))
+    if other is not None:
+        return f" ({other} is not a spelling containerd {label} matches)"
+    return " (SystemdCgroup is not set)"
