@@ -145,10 +145,12 @@ def _unknown(ctx: Context, p, options: bool) -> None:
     if p.kind == "unknown-key" and elsewhere:
         # a real key of another release: no did-you-mean, say who reads it
         who = "target" if ctx.target.explicit else "releases that read this version natively"
+        later = [line for line in elsewhere if ctx.target.before(line)]
+        hint = (f"if the node runs containerd {later[0]} or later, lint with --containerd "
+                f"{later[0]}" if later else
+                f"containerd {elsewhere[-1]} was the last to read it: remove it")
         ctx.report("warning", f"{message}: containerd {_span(elsewhere)} reads it, but not the "
-                              f"{who} ({_judge(ctx)})", p.path,
-                   suggestion=f"if the node runs containerd {elsewhere[0]} or later, lint with "
-                              f"--containerd {elsewhere[0]}")
+                              f"{who} ({_judge(ctx)})", p.path, suggestion=hint)
         return
     fix = None
     new = _rename_target(ctx, p.path, p.suggestion, options)
