@@ -122,6 +122,12 @@ def v1_uri(name: str) -> str:
     return data()["v1_plugin_ids_1_7"].get(name) or v1_guess(name)
 
 
+def v4_place(key: tuple) -> tuple:
+    """Where version 4 keeps a version 3 key path (facts §4.2); other keys stay."""
+    table = {parse_dotted(k): parse_dotted(v) for k, v in data()["v3_to_v4"].items()}
+    return table.get(key, key)
+
+
 def assert_drops_reported(fired: list, result: MigrationResult | None) -> None:
     """Each expected difference marked `dropped` must be a drop the report lists."""
     if result is None:
