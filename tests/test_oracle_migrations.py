@@ -65,3 +65,34 @@ def test_declared_exceptions_really_differ() -> None:
     images = "io.containerd.cri.v1.images"
     assert "kata" not in theirs["plugins"][images].get("runtime_platforms", {})
     assert ours["plugins"][images]["runtime_platforms"]["kata"]["snapshotter"] == "devmapper"
+
+
+WRONG = {  # what a broken rule would write instead, in golden/15's version 3 output
+    "bin_dir-into-conf_dir": ('      bin_dirs = ["/opt/cni/bin"]\n      conf_dir = "/etc/cni/net.mk"\n',
+                              '      conf_dir = "/opt/cni/bin"\n'),
+    "sandbox_image-elsewhere": ('    sandbox = "registry.k8s.io/pause:3.9"',
+                                '    pause = "registry.k8s.io/pause:3.9"'),
+    "setting-lost": ('      conf_dir = "/etc/cni/net.mk"\n', ""),
+}
+
+
+@pytest.mark.parametrize("wrong", WRONG)
+def test_the_judge_fails_a_wrong_output(wrong: str) -> None:
+    """The expected differences are narrow enough that a wrong destination or a lost setting
+    fails, including where a `differs` rule acts (cni bin_dir)."""
+    text = (GOLDEN / "15-v2-minikube-like" / "input.toml").read_text()
+    ours = migrator.migrate(text, to=3)
+    old, new = WRONG[wrong]
+    assert old in ours.text
+    judge("2.1", text, ours.text, "up", result=ours)
+    with pytest.raises(AssertionError):
+        judge("2.1", text, ours.text.replace(old, new), "up", result=ours)
+
+
+def test_the_judge_fails_a_drop_the_report_does_not_list() -> None:
+    text = (GOLDEN / "24-v2-legacy-removed-keys" / "input.toml").read_text()
+    ours = migrator.migrate(text, to=3)
+    judge("2.1", text, ours.text, "up", result=ours)
+    ours.changes[:] = [c for c in ours.changes if c.kind != "dropped"]
+    with pytest.raises(AssertionError, match="not reported as dropped"):
+        judge("2.1", text, ours.text, "up", result=ours)
