@@ -57,3 +57,7 @@ def test_report_lists_exactly_the_expected_changes_and_warnings(case: Path, to: 
     assert _changes(got["changes"]) == _changes(expected["changes"])
     assert _warnings(f for f in got["findings"] if f["severity"] != "info") == \
         _warnings(expected["warnings"])
+
+
+def test_every_expected_output_has_its_report() -> None:
+    assert sorted((c.name, to) for c, to in EXPECTED) == sorted((c.name, to) for c, to in REPORTS)
