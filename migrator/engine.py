@@ -397,11 +397,31 @@ def _warn(result: Plan, t: Target, path: tuple, warned: dict[tuple[str, str], No
 
 
 def _map_entries(mapper: Mapper, value: list) -> list:
-    out: list = []
-    for item in value:
-        names = mapper.entry(item)[0] if isinstance(item, str) else [item]
-        # read backwards, a split entry collapses: several names become the same one
-        out.extend(n for n in names if not (out and n == out[-1] and n != item))
+    return [n for _, written, _ in map_entries(mapper, value) for n in written]
+
+
+def map_entries(mapper: Mapper, value: list) -> list[tuple[Any, list, list[Rule]]]:
+    """(item, the names written in its place, the rules used) for each item of a
+    disabled_plugins / required_plugins list.
+
+    An entry the rules leave alone stays as written. A renamed entry writes only the names that
+    no other entry writes: read backwards, the split CRI entries merge into one. A duplicate
+    entry maps as its first occurrence did, so the list keeps its duplicates (containerd
+    tolerates them) and maps item by item."""
+    mapped = [(item, *mapper.entry(item)) if isinstance(item, str) else (item, [item], [])
+              for item in value]
+    by: dict[str, set] = {}   # name -> the input entries that write it
+    for item, names, _ in mapped:
+        if isinstance(item, str) and names == [item]:
+            by.setdefault(item, set()).add(item)
+    out: list[tuple[Any, list, list[Rule]]] = []
+    for item, names, used in mapped:
+        if names != [item]:
+            names = [n for n in dict.fromkeys(names) if by.get(n, {item}) == {item}]
+        for n in names:
+            if isinstance(n, str):
+                by.setdefault(n, set()).add(item)
+        out.append((item, names, used))
     return out
 
 

@@ -88,3 +88,28 @@ def test_sched_core_comes_back_from_the_shim_env() -> None:
     v3 = migrator.migrate(v2, to=3).text
     assert 'env = ["SCHED_CORE=1"]' in v3
     assert tomllib.loads(migrator.migrate(v3, to=2).text) == tomllib.loads(v2)
+
+
+@pytest.mark.parametrize("entries,expected", [
+    (["io.containerd.cri.v1.images", "io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime"],
+     ["io.containerd.grpc.v1.cri"]),
+    (["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.zfs",
+      "io.containerd.cri.v1.runtime"],
+     ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.zfs"]),
+    (["io.containerd.cri.v1.runtime", "io.containerd.cri.v1.images"],
+     ["io.containerd.grpc.v1.cri"]),
+])
+def test_split_disabled_entries_merge_in_any_order(entries: list, expected: list) -> None:
+    v3 = f"version = 3\ndisabled_plugins = {entries!r}\n".replace("'", '"')
+    v2 = migrator.migrate(v3, to=2).text
+    assert tomllib.loads(v2)["disabled_plugins"] == expected
+    up = migrator.migrate(v2, to=3).text  # and it goes back up
+    assert set(tomllib.loads(up)["disabled_plugins"]) >= set(entries)
+
+
+def test_duplicate_disabled_entries_are_tolerated_both_ways() -> None:
+    v2 = 'version = 2\nrequired_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.grpc.v1.cri"]\n'
+    up = tomllib.loads(migrator.migrate(v2, to=3).text)["required_plugins"]
+    assert up.count("io.containerd.cri.v1.images") == 2 and len(up) == 8
+    down = migrator.migrate(migrator.migrate(v2, to=3).text, to=2).text
+    assert tomllib.loads(down) == tomllib.loads(v2)
