@@ -571,6 +571,8 @@ def _reason(kind: str, rule: Rule | None) -> str:
         return kind
     if kind == "copied":
         return "containerd 2.x reads this setting here as well"
+    if rule.kind == "spell" and rule.reason:
+        return rule.reason
     return f"containerd {rule.release} reads it here" if rule.release else kind
 
 

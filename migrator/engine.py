@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from migrator import transforms
 from migrator.report import Finding, dotted, redact
@@ -30,7 +30,10 @@ class Target:
         return self.rules[-1] if self.rules else None
 
     def rank(self) -> tuple:
-        return max((r.rank() for r in self.rules), default=(-1, ()))
+        # a key respelled by a `spell` rule loses to the key written with the listed name:
+        # containerd 1.x tries the exact name first (go-toml v1 `keysToTry`)
+        best = max((r.rank() for r in self.rules if r.kind != "spell"), default=(-1, ()))
+        return best + (0 if any(r.kind == "spell" for r in self.rules) else 1,)
 
 
 def _target(path: tuple | None, rules: tuple[Rule, ...] = (), converts: tuple[Rule, ...] = (),
@@ -71,12 +74,15 @@ _COPY = frozenset({"copy"})
 _CHECK = frozenset({"check"})
 _ENTRY = frozenset({"entry"})
 _PLUGIN = frozenset({"plugin"})
+_SPELL = frozenset({"spell"})
 
 
 class Mapper:
     def __init__(self, chain: list[RuleSet], drops: dict[tuple, str] | None = None,
-                 tree: dict | None = None) -> None:
+                 tree: dict | None = None,
+                 spelling: Callable[[tuple, str], str | None] | None = None) -> None:
         self.chain = chain
+        self.spelling = spelling      # (table, key) -> the target's spelling of key, for `spell`
         self.drops = drops or {}      # input paths dropped on purpose (allowed losses)
         self.tree = tree or {}        # for `when` / `unless` conditions
         self._cache: dict[tuple, list[Target]] = {}
@@ -126,7 +132,10 @@ class Mapper:
                     continue
                 entries = step.lookup(t.path)   # the rules that can match, of all kinds
                 keep = path in self.kept_copies
-                nxt.append(self._step(t, self._move(entries, t.path, i, keep)))
+                moved = self._step(t, self._move(entries, t.path, i, keep))
+                if self.spelling is not None and moved.path is not None:
+                    moved = self._spell(step, moved, path)
+                nxt.append(moved)
                 copies = [e for e in entries if e[1].kind == "copy"]
                 copies.sort(key=_written_first)
                 for _, rule in copies:
@@ -156,6 +165,25 @@ class Mapper:
                 continue
             best, best_key = (rule, caps), key
         return best
+
+    def _spell(self, step: RuleSet, t: Target, origin: tuple) -> Target:
+        """A key of a `spell` table written in another case than the target release's name for
+        it takes that name. When its table also has the key so spelled, the two meet at one
+        path and the listed spelling wins (`rank`); read backwards, where the newer release's
+        choice between them is unknown, both stay."""
+        assert t.path is not None and self.spelling is not None
+        for _, rule in step.candidates(t.path, _SPELL):
+            n = len(rule.src.segments)
+            if len(t.path) <= n or rule.src.match(t.path) is None:
+                continue
+            name = self.spelling(t.path[:n], t.path[n])
+            k = len(t.path) - n          # the key and what lies below it, in the input too
+            if name is None or name == t.path[n] or len(origin) < k or (
+                    rule.reverse and name in _get_table(self.tree, origin[:-k])):
+                continue
+            return _target(t.path[:n] + (name,) + t.path[n + 1:], t.rules + (rule,),
+                           t.converts, t.copy)
+        return t
 
     @staticmethod
     def _step(t: Target, found: tuple[Rule, list[str]] | None) -> Target:
@@ -195,6 +223,13 @@ class Mapper:
                 out.append(n)
             names = out
         return names, used
+
+
+def _get_table(tree: dict, path: tuple) -> dict:
+    cur: Any = tree
+    for k in path:
+        cur = cur.get(k) if isinstance(cur, dict) else None
+    return cur if isinstance(cur, dict) else {}
 
 
 def _position(candidate: tuple[int, Rule]) -> int:
@@ -292,9 +327,11 @@ def convert(target: Target, value: Any) -> Any:
 
 
 def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None,
-         kept_copies: set[tuple] | None = None, sets: dict[tuple, Any] | None = None) -> Plan:
-    """Where every input leaf goes; `sets` (in target coordinates) override or add values."""
-    mapper = Mapper(chain, drops, tree)
+         kept_copies: set[tuple] | None = None, sets: dict[tuple, Any] | None = None,
+         spelling: Callable[[tuple, str], str | None] | None = None) -> Plan:
+    """Where every input leaf goes; `sets` (in target coordinates) override or add values;
+    `spelling` gives the target's names for the keys of `spell` tables."""
+    mapper = Mapper(chain, drops, tree, spelling)
     mapper.kept_copies = set(kept_copies or ())
     placed: dict[tuple, Placed] = {}
     result = Plan(mapper, {}, placed)
@@ -329,7 +366,7 @@ def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None
             _checks(result, steppers, path, value, warned)
     kept = _copies_that_differ(result, chain)
     if kept:
-        return plan(tree, chain, drops, mapper.kept_copies | kept, sets)
+        return plan(tree, chain, drops, mapper.kept_copies | kept, sets, spelling)
     for path, value in (sets or {}).items():
         _apply_set(result, path, value)
     for path, p in placed.items():

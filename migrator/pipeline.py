@@ -65,7 +65,8 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     removed = _unset_sources(loaded.tree, chain, {p for p, v in (sets or {}).items()
                                                   if v is UNSET})
     removed.update(_refused_plugin_tables(loaded, to))
-    plan = engine.plan(loaded.tree, chain, removed or None, sets=values)
+    spelling = _spelling(release or to)
+    plan = engine.plan(loaded.tree, chain, removed or None, sets=values, spelling=spelling)
     index = _DocIndex(loaded)
     found = _losses(plan, loaded, release, to, index)
     lost = [x for x in found if not x.default]
@@ -77,7 +78,7 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     if found:
         plan = engine.plan(loaded.tree, chain, {**removed, **{x.source: x.why + (
             " (its value is the default, so nothing changes)" if x.default else "")
-            for x in found}}, sets=values)
+            for x in found}}, sets=values, spelling=spelling)
     version = to if (to >= 2 or "version" in loaded.tree) else None
     if not chain and result.text == loaded.text and not plan.overrides and not plan.added \
             and not plan.dropped:
@@ -103,6 +104,14 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
                                             downgrade=to < loaded.version, index=index))
     result.findings.extend(plan.findings)
     return result
+
+
+def _spelling(target: int | str):
+    """(table, key) -> the target's name for a key written in another case (`spell` rules),
+    from the target's schema, that is from containerd's key inventory."""
+    from migrator import losses, validate
+    schema = losses.schema(target)
+    return lambda table, key: validate.option_spelling(schema, table, key)
 
 
 def _refused_plugin_tables(loaded: load.Loaded, to: int) -> dict[tuple, str]:

@@ -1,0 +1,67 @@
+"""containerd judges the migration-semantics cases of the engine (marker `oracle`): runtime
+option names in another case, URI plugin tables in a versionless file, a version 3 file that
+still holds version 2 CRI keys, and references to plugins an older release does not have.
+
+Every allowed difference here is written as data next to the experiment that shows it; none is
+read from the rules or the report under test.
+"""
+from __future__ import annotations
+
+import pytest
+
+import migrator
+from migrator import oracle
+
+pytestmark = pytest.mark.oracle
+
+RT = "io.containerd.cri.v1.runtime"
+CRI = "io.containerd.grpc.v1.cri"
+IMG = "io.containerd.cri.v1.images"
+
+
+def _dump(line: str, text: str) -> oracle.Dump:
+    oracle.require_containerd(line)
+    d = oracle.dump(line, text)
+    assert d.returncode == 0 and not d.errors, d.stderr
+    return d
+
+
+def _get(tree: dict, *path: str) -> object:
+    for key in path:
+        tree = tree[key]
+    return tree
+
+
+KUBESPRAY_CASE = (
+    'version = 2\n'
+    f'[plugins."{CRI}".containerd.runtimes.runc]\n'
+    '  runtime_type = "io.containerd.runc.v2"\n'
+    f'[plugins."{CRI}".containerd.runtimes.runc.options]\n'
+    '  systemdCgroup = true\n'
+    '  binaryName = "/usr/local/bin/runc"\n')
+
+
+def test_option_names_in_another_case_get_the_listed_spelling() -> None:
+    ours = migrator.migrate(KUBESPRAY_CASE, to=3)
+    assert {c.to_path.rsplit(".", 1)[1] for c in ours.changes if c.rule == "option-names/1"} \
+        == {"SystemdCgroup", "BinaryName"}
+    # 1.7 keeps the user's options map as written (it replaces the default map) and its shim
+    # decoder accepts a lower-case first letter: the original meant SystemdCgroup = true
+    before17 = _get(_dump("1.7", KUBESPRAY_CASE).config, "plugins", CRI, "containerd",
+                    "runtimes", "runc", "options")
+    assert before17 == {"systemdCgroup": True, "binaryName": "/usr/local/bin/runc"}
+    for line in ("2.1", "2.3"):
+        theirs = _dump(line, KUBESPRAY_CASE)
+        after = _dump(line, ours.text)
+        path = ("plugins", RT, "containerd", "runtimes", "runc", "options")
+        # experiment (2.1.9, 2.3.4 config dump): the original's options hold both spellings,
+        # the default next to the file's; ours hold one, with the file's value
+        old, new = _get(theirs.config, *path), _get(after.config, *path)
+        assert (old["SystemdCgroup"], old["systemdCgroup"]) == (False, True)
+        assert (old["BinaryName"], old["binaryName"]) == ("", "/usr/local/bin/runc")
+        assert new["SystemdCgroup"] is True and new["BinaryName"] == "/usr/local/bin/runc"
+        assert "systemdCgroup" not in new and "binaryName" not in new
+        allowed = [path + (k,) for k in ("SystemdCgroup", "systemdCgroup", "BinaryName",
+                                         "binaryName")]
+        assert oracle.compare(theirs.config, after.config, allowed=allowed) == []
+        assert oracle.new_warnings(theirs, after) == []
