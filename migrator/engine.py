@@ -83,6 +83,7 @@ class Mapper:
                  spelling: Callable[[tuple, str], str | None] | None = None) -> None:
         self.chain = chain
         self.spelling = spelling      # (table, key) -> the target's spelling of key, for `spell`
+        self.strays: dict[tuple, list[RuleSet]] = {}  # key path -> the chain that maps it
         self.drops = drops or {}      # input paths dropped on purpose (allowed losses)
         self.tree = tree or {}        # for `when` / `unless` conditions
         self._cache: dict[tuple, list[Target]] = {}
@@ -124,7 +125,8 @@ class Mapper:
             if path[:n] in self.drops:
                 return [Target(None, drop_reason=self.drops[path[:n]])]
         current = [_target(path)]
-        for i, step in enumerate(self.chain[:upto]):
+        chain = self.chain_for(path) if self.strays else self.chain
+        for i, step in enumerate(chain[:upto]):
             nxt: list[Target] = []
             for t in current:
                 if t.path is None:
@@ -148,6 +150,15 @@ class Mapper:
                                                copy=True))
             current = nxt
         return current
+
+    def chain_for(self, path: tuple) -> list[RuleSet]:
+        """The steps a key path takes: a key of the file's previous version (a stray) takes
+        the steps from that version."""
+        for n in range(1, len(path) + 1):
+            hit = self.strays.get(path[:n])
+            if hit is not None:
+                return hit
+        return self.chain
 
     def _move(self, entries: list[tuple[tuple, Rule]], path: tuple, step: int,
               keep: bool) -> tuple[Rule, list[str]] | None:
@@ -328,10 +339,13 @@ def convert(target: Target, value: Any) -> Any:
 
 def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None,
          kept_copies: set[tuple] | None = None, sets: dict[tuple, Any] | None = None,
-         spelling: Callable[[tuple, str], str | None] | None = None) -> Plan:
+         spelling: Callable[[tuple, str], str | None] | None = None,
+         strays: dict[tuple, list[RuleSet]] | None = None) -> Plan:
     """Where every input leaf goes; `sets` (in target coordinates) override or add values;
-    `spelling` gives the target's names for the keys of `spell` tables."""
+    `spelling` gives the target's names for the keys of `spell` tables; `strays` maps keys
+    (and what lies below them) through chains of their own."""
     mapper = Mapper(chain, drops, tree, spelling)
+    mapper.strays = dict(strays or {})
     mapper.kept_copies = set(kept_copies or ())
     placed: dict[tuple, Placed] = {}
     result = Plan(mapper, {}, placed)
@@ -366,7 +380,7 @@ def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None
             _checks(result, steppers, path, value, warned)
     kept = _copies_that_differ(result, chain)
     if kept:
-        return plan(tree, chain, drops, mapper.kept_copies | kept, sets, spelling)
+        return plan(tree, chain, drops, mapper.kept_copies | kept, sets, spelling, strays)
     for path, value in (sets or {}).items():
         _apply_set(result, path, value)
     for path, p in placed.items():

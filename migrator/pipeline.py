@@ -59,14 +59,16 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
             "encoding", "utf8-bom", "UTF-8 byte-order mark removed: containerd 2.x refuses a "
             "file that starts with one", from_line=1, release="2.0"))
     chain = rules.chain(loaded.version, to, release)
-    if not chain and not sets:
+    strays = _strays(loaded, to, release)
+    if not chain and not sets and not strays:
         return result
     values = {p: v for p, v in (sets or {}).items() if v is not UNSET}
     removed = _unset_sources(loaded.tree, chain, {p for p, v in (sets or {}).items()
                                                   if v is UNSET})
     removed.update(_refused_plugin_tables(loaded, to))
     spelling = _spelling(release or to)
-    plan = engine.plan(loaded.tree, chain, removed or None, sets=values, spelling=spelling)
+    plan = engine.plan(loaded.tree, chain, removed or None, sets=values, spelling=spelling,
+                       strays=strays)
     index = _DocIndex(loaded)
     found = _losses(plan, loaded, release, to, index)
     lost = [x for x in found if not x.default]
@@ -78,10 +80,10 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     if found:
         plan = engine.plan(loaded.tree, chain, {**removed, **{x.source: x.why + (
             " (its value is the default, so nothing changes)" if x.default else "")
-            for x in found}}, sets=values, spelling=spelling)
+            for x in found}}, sets=values, spelling=spelling, strays=strays)
     version = to if (to >= 2 or "version" in loaded.tree) else None
     if not chain and result.text == loaded.text and not plan.overrides and not plan.added \
-            and not plan.dropped:
+            and not plan.dropped and not strays:
         return result
     from migrator.losses import schema
     emitter = Emitter(loaded.doc, plan, loaded.tree, version, schema(release or to))
@@ -103,7 +105,37 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     result.findings.extend(_schema_findings(loaded, plan, output_tree, release or to, file,
                                             downgrade=to < loaded.version, index=index))
     result.findings.extend(plan.findings)
+    result.findings.extend(_stray_findings(loaded, strays, index))
     return result
+
+
+def _strays(loaded: load.Loaded, to: int, release: str | None) -> dict[tuple, list]:
+    """Keys of version N-1 in a file of version N >= 3 (a `version = 3` header over version 2
+    CRI keys): containerd N's release ignores them with an unknown-key warning, and they mean
+    one thing, the key of version N-1. Each goes where the target reads that key: through the
+    steps from version N-1. A key unknown to both versions, or known to version N, is not
+    guessed at. (A version 2 file is not read this way: 1.x refuses version 1 plugin names in
+    it, and its version 3 tables are plugins 1.x does not have, not misplaced keys.)"""
+    version = loaded.version
+    if version < 3 or version - 1 not in supported_versions():
+        return {}
+    from migrator import validate
+    unknown = [p.path for p in validate.validate(loaded.tree, version) if p.kind == "unknown-key"]
+    if not unknown:
+        return {}
+    older = [p.path for p in validate.validate(loaded.tree, version - 1)
+             if p.kind == "unknown-key"]
+    chain = rules.chain(version - 1, to, release)
+    return {path: chain for path in unknown if not any(
+        o[:len(path)] == path or path[:len(o)] == o for o in older)}
+
+
+def _stray_findings(loaded: load.Loaded, strays: dict, index: "_DocIndex") -> list[Finding]:
+    older = loaded.version - 1
+    return [Finding("warning", "version-mix", f"a version {older} key in a version "
+                    f"{loaded.version} file: containerd {rules.native_release(loaded.version)} "
+                    f"ignores it there; the target gets it where it reads the version {older} key",
+                    dotted(path), *index.position(path)) for path in strays]
 
 
 def _spelling(target: int | str):

@@ -12,6 +12,8 @@ import pytest
 import migrator
 from migrator import oracle
 
+from .helpers import REPO
+
 pytestmark = pytest.mark.oracle
 
 RT = "io.containerd.cri.v1.runtime"
@@ -65,3 +67,26 @@ def test_option_names_in_another_case_get_the_listed_spelling() -> None:
                                          "binaryName")]
         assert oracle.compare(theirs.config, after.config, allowed=allowed) == []
         assert oracle.new_warnings(theirs, after) == []
+
+
+MIXED = (REPO / "golden" / "49-v3-header-over-v2-cri-keys" / "input.toml").read_text()
+
+
+def test_version_2_keys_under_a_version_3_header_mean_what_they_meant_in_version_2() -> None:
+    ours = migrator.migrate(MIXED, to=3)
+    assert ours.text != MIXED
+    assert {f.path for f in ours.findings if f.code == "version-mix"} == {
+        f'plugins."{CRI}".sandbox_image', f'plugins."{CRI}".containerd'}
+    options = ("plugins", RT, "containerd", "runtimes", "runc", "options", "SystemdCgroup")
+    # experiment (2.1.9 config dump): 2.1 warns about the version 2 keys and ignores them
+    theirs = _dump("2.1", MIXED)
+    assert _get(theirs.config, *options) is False
+    assert any("key=sandbox_image" in w for w in theirs.warnings)
+    after = _dump("2.1", ours.text)
+    assert _get(after.config, *options) is True and after.warnings == []
+    # what the author meant: the same keys under a version 2 header, as 2.1 migrates them
+    meant = _dump("2.1", MIXED.replace("version = 3", "version = 2", 1))
+    assert oracle.compare(meant.config, after.config) == []
+    # 2.3 runs the CRI migration again on a version 3 file (facts §4.3) and agrees with ours
+    assert oracle.compare(_dump("2.3", MIXED).config, _dump("2.3", ours.text).config) == []
+
