@@ -21,6 +21,7 @@ class Loss:
     target: tuple        # where the rules would put it
     why: str
     default: bool = False  # the value is the source's default: dropping it changes nothing
+    keep: object = None    # for a list that names plugins: what remains without the lost names
 
     def format(self, line: int | None) -> str:
         where = f"line {line}: " if line else ""
@@ -54,6 +55,57 @@ def find(plan: Plan, input_problems: set[tuple], release: str, source_version: i
     return [Loss(x.source, x.target, x.why, _is_default(source_schema, x.source,
                                                         _get(plan, x.target)))
             for x in losses.values()]
+
+
+def references(plan: Plan, release: str) -> list[Loss]:
+    """Settings whose value names a plugin that the release does not have but another release
+    has (rules/plugin-references.toml): a list loses the entries, a single name the setting."""
+    missing = known_plugins() - known_plugins(release)
+    out: list[Loss] = []
+    for path, placed in plan.placed.items():
+        for pattern, kind, why in _references():
+            if len(pattern) < len(path) or not _fits(pattern[:len(path)], path):
+                continue
+            rest = pattern[len(path):]
+            value = placed.value
+            items = value if isinstance(value, list) else [value]
+            bad = [i for i in items if any(
+                isinstance(n, str) and (f"{kind}.{n}" if kind else n) in missing
+                for n in _names(i, rest[1:] if rest else ()))]
+            if not bad or (rest and not isinstance(value, list)):
+                continue
+            names = sorted({n for i in bad for n in _names(i, rest[1:] if rest else ())})
+            left = [i for i in items if i not in bad]
+            keep = left if isinstance(value, list) and left else None
+            what = (f"the entries naming {', '.join(names)} go" if keep is not None
+                    else f"it names {', '.join(names)}")
+            out.append(Loss(placed.source, path, f"{what}: containerd {release} has no such "
+                            f"plugin, and {why}", keep=keep))
+            break
+    return out
+
+
+def _fits(pattern: tuple, path: tuple) -> bool:
+    return all(p == "*" or p == k for p, k in zip(pattern, path))
+
+
+def _names(item: object, rest: tuple) -> list:
+    """The value at `rest` inside an item (an array-of-tables entry), or the item itself."""
+    for key in rest:
+        if not isinstance(item, dict):
+            return []
+        item = item.get(key)
+    return [item]
+
+
+@cache
+def _references() -> tuple[tuple[tuple, str, str], ...]:
+    import tomllib
+
+    from migrator.report import parse_dotted
+    data = tomllib.loads((Path(__file__).parent / "rules" / "plugin-references.toml").read_text())
+    return tuple((parse_dotted(p), ref["type"], ref["why"]) for ref in data["reference"]
+                 for p in ref["paths"])
 
 
 def _get(plan: Plan, target: tuple) -> object:

@@ -77,10 +77,13 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
                         f"{len(lost)} setting(s): " + "; ".join(
                             loss.format(index.line(loss.source)) for loss in lost),
                         lost, file=file)
+    # a list that names a lost plugin keeps its other entries (rules/plugin-references.toml)
+    rewrites = {x.target: x.keep for x in found if x.keep is not None}
     if found:
         plan = engine.plan(loaded.tree, chain, {**removed, **{x.source: x.why + (
             " (its value is the default, so nothing changes)" if x.default else "")
-            for x in found}}, sets=values, spelling=spelling, strays=strays)
+            for x in found if x.keep is None}}, sets={**values, **rewrites},
+            spelling=spelling, strays=strays)
     version = to if (to >= 2 or "version" in loaded.tree) else None
     if not chain and result.text == loaded.text and not plan.overrides and not plan.added \
             and not plan.dropped and not strays:
@@ -97,7 +100,10 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     result.changes.extend(emitter.changes)
     result.changes.extend(_drops(plan, index, {x.source for x in found} if found else set()))
     result.changes.extend(Change("set", "set", "set on request", to_path=dotted(path))
-                          for path in plan.overrides)
+                          for path in plan.overrides if path not in rewrites)
+    result.changes.extend(Change("dropped", "loss", x.why, from_path=dotted(x.source),
+                                 from_line=index.line(x.source))
+                          for x in found if x.keep is not None)
     result.changes.sort(key=lambda c: (c.kind not in ("encoding", "header"), c.from_line or 0))
     lost = accounting.unaccounted(loaded.tree, output_tree, plan, result.changes)
     if lost:
@@ -119,15 +125,23 @@ def _strays(loaded: load.Loaded, to: int, release: str | None) -> dict[tuple, li
     version = loaded.version
     if version < 3 or version - 1 not in supported_versions():
         return {}
-    from migrator import validate
+    from migrator import losses, validate
     unknown = [p.path for p in validate.validate(loaded.tree, version) if p.kind == "unknown-key"]
     if not unknown:
         return {}
+    schema, plugins = losses.schema(version - 1), losses.plugins_read(version - 1)
     older = [p.path for p in validate.validate(loaded.tree, version - 1)
              if p.kind == "unknown-key"]
+
+    def known_before(path: tuple) -> bool:
+        # a plugin table of version N-1 (the plugins map itself is open), and no problem for
+        # version N-1 at or above the key; one below it (a typo) travels with its table
+        if path[:1] == ("plugins",) and (len(path) < 2 or path[1] not in plugins):
+            return False
+        return validate.node_at(schema, path) is not None and \
+            not any(path[:len(o)] == o for o in older)
     chain = rules.chain(version - 1, to, release)
-    return {path: chain for path in unknown if not any(
-        o[:len(path)] == path or path[:len(o)] == o for o in older)}
+    return {path: chain for path in unknown if known_before(path)}
 
 
 def _stray_findings(loaded: load.Loaded, strays: dict, index: "_DocIndex") -> list[Finding]:
@@ -189,7 +203,11 @@ def _losses(plan: engine.Plan, loaded: load.Loaded, release: str | None, to: int
         return found
     index = index or _DocIndex(loaded)
     problems = {p.path for p in index.problems()}
-    return found + losses.find(plan, problems, release, loaded.version)
+    found += losses.find(plan, problems, release, loaded.version)
+    if to < loaded.version:  # upward, a missing plugin is the rules' business (and warned)
+        seen = {x.source for x in found}
+        found += [x for x in losses.references(plan, release) if x.source not in seen]
+    return found
 
 
 def _schema_findings(loaded: load.Loaded, plan: engine.Plan, output: dict, target: int | str,

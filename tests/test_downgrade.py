@@ -113,3 +113,20 @@ def test_duplicate_disabled_entries_are_tolerated_both_ways() -> None:
     assert up.count("io.containerd.cri.v1.images") == 2 and len(up) == 8
     down = migrator.migrate(migrator.migrate(v2, to=3).text, to=2).text
     assert tomllib.loads(down) == tomllib.loads(v2)
+
+
+def test_a_setting_that_names_a_plugin_the_target_lacks_is_a_loss() -> None:
+    v3 = ('version = 3\n[plugins."io.containerd.service.v1.diff-service"]\n'
+          '  default = ["erofs", "walking"]\n[plugins."io.containerd.cri.v1.images"]\n'
+          '  snapshotter = "erofs"\n')
+    with pytest.raises(migrator.LossError) as err:
+        migrator.migrate(v3, to=2)
+    assert "line 3" in str(err.value) and "line 5" in str(err.value)
+    result = migrator.migrate(v3, to=2, allow_loss=True)
+    assert tomllib.loads(result.text)["plugins"] == {
+        "io.containerd.service.v1.diff-service": {"default": ["walking"]}}
+    dropped = {c.from_path: c.reason for c in result.changes if c.kind == "dropped"}
+    assert "erofs" in dropped['plugins."io.containerd.service.v1.diff-service".default']
+    assert "erofs" in dropped['plugins."io.containerd.cri.v1.images".snapshotter']
+    # the release line that has erofs keeps the references
+    assert "erofs" in migrator.migrate(v3.replace("version = 3", "version = 2"), to=3).text

@@ -90,3 +90,27 @@ def test_version_2_keys_under_a_version_3_header_mean_what_they_meant_in_version
     # 2.3 runs the CRI migration again on a version 3 file (facts §4.3) and agrees with ours
     assert oracle.compare(_dump("2.3", MIXED).config, _dump("2.3", ours.text).config) == []
 
+
+
+EROFS = (REPO / "golden" / "50-v3-erofs-down-allow-loss" / "input.toml").read_text()
+
+
+def test_a_dropped_plugin_leaves_no_setting_that_names_it() -> None:
+    # 2.1 has the erofs differ and snapshotter and reads the settings that name them
+    theirs = _dump("2.1", EROFS).config
+    assert "io.containerd.differ.v1.erofs" in theirs["plugins"]
+    assert theirs["plugins"]["io.containerd.service.v1.diff-service"]["default"] == [
+        "erofs", "walking"]
+    # 1.7 has neither plugin (its default config lists no erofs table), so after the
+    # downgrade nothing may name erofs: the diff service and CRI would fail to load them
+    assert "erofs" not in str(_dump("1.7", "version = 2\n").config)
+    ours = migrator.migrate(EROFS, to=2, allow_loss=True)
+    after = _dump("1.7", ours.text)
+    assert after.warnings == []
+    assert "erofs" not in ours.text.split("\n", 1)[1].replace("# erofs first", "")
+    assert after.config["plugins"]["io.containerd.service.v1.diff-service"]["default"] == [
+        "walking"]
+    assert after.config["required_plugins"] == [CRI]
+    assert after.config["plugins"][CRI]["containerd"]["snapshotter"] == "overlayfs"  # default
+    with pytest.raises(migrator.LossError):
+        migrator.migrate(EROFS, to=2)
