@@ -59,7 +59,8 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
             "encoding", "utf8-bom", "UTF-8 byte-order mark removed: containerd 2.x refuses a "
             "file that starts with one", from_line=1, release="2.0"))
     chain = rules.chain(loaded.version, to, release)
-    strays = _strays(loaded, to, release)
+    index = _DocIndex(loaded)
+    strays = _strays(loaded, to, release, index)
     if not chain and not sets and not strays:
         return result
     values = {p: v for p, v in (sets or {}).items() if v is not UNSET}
@@ -67,9 +68,9 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
                                                   if v is UNSET})
     removed.update(_refused_plugin_tables(loaded, to))
     spelling = _spelling(release or to)
+    chains = {path: steps for path, (_, steps) in strays.items()}
     plan = engine.plan(loaded.tree, chain, removed or None, sets=values, spelling=spelling,
-                       strays=strays)
-    index = _DocIndex(loaded)
+                       strays=chains)
     found = _losses(plan, loaded, release, to, index)
     lost = [x for x in found if not x.default]
     if lost and not allow_loss:
@@ -83,7 +84,7 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
         plan = engine.plan(loaded.tree, chain, {**removed, **{x.source: x.why + (
             " (its value is the default, so nothing changes)" if x.default else "")
             for x in found if x.keep is None}}, sets={**values, **rewrites},
-            spelling=spelling, strays=strays)
+            spelling=spelling, strays=chains)
     version = to if (to >= 2 or "version" in loaded.tree) else None
     if not chain and result.text == loaded.text and not plan.overrides and not plan.added \
             and not plan.dropped and not strays:
@@ -115,41 +116,46 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     return result
 
 
-def _strays(loaded: load.Loaded, to: int, release: str | None) -> dict[tuple, list]:
-    """Keys of version N-1 in a file of version N >= 3 (a `version = 3` header over version 2
-    CRI keys): containerd N's release ignores them with an unknown-key warning, and they mean
-    one thing, the key of version N-1. Each goes where the target reads that key: through the
-    steps from version N-1. A key unknown to both versions, or known to version N, is not
-    guessed at. (A version 2 file is not read this way: 1.x refuses version 1 plugin names in
-    it, and its version 3 tables are plugins 1.x does not have, not misplaced keys.)"""
+def _strays(loaded: load.Loaded, to: int, release: str | None,
+            index: "_DocIndex") -> dict[tuple, tuple[int, list]]:
+    """Keys of an older version in a file of version N >= 3 (a `version = 3` header over
+    version 2 CRI keys): containerd N's release ignores them with an unknown-key warning, and
+    they mean one thing, the key of the newest older version (2 at the oldest) that has it.
+    Each goes where the target reads that key: (that version, the steps from it). A key no
+    such version knows is not guessed at. (A version 2 file is not read this way: 1.x refuses
+    version 1 plugin names in it, and its version 3 tables are plugins 1.x does not have, not
+    misplaced keys.)"""
     version = loaded.version
-    if version < 3 or version - 1 not in supported_versions():
-        return {}
-    from migrator import losses, validate
-    unknown = [p.path for p in validate.validate(loaded.tree, version) if p.kind == "unknown-key"]
-    if not unknown:
-        return {}
-    schema, plugins = losses.schema(version - 1), losses.plugins_read(version - 1)
-    older = [p.path for p in validate.validate(loaded.tree, version - 1)
-             if p.kind == "unknown-key"]
+    unknown = [p.path for p in index.problems() if p.kind == "unknown-key"] \
+        if version >= 3 else []
+    out: dict[tuple, tuple[int, list]] = {}
+    for older in range(version - 1, 1, -1):
+        unknown = [path for path in unknown if path not in out]
+        if not unknown or older not in supported_versions():
+            break
+        for path in _known_to(loaded.tree, older, unknown):
+            out[path] = (older, rules.chain(older, to, release))
+    return out
 
-    def known_before(path: tuple) -> bool:
-        # a plugin table of version N-1 (the plugins map itself is open), and no problem for
-        # version N-1 at or above the key; one below it (a typo) travels with its table
-        if path[:1] == ("plugins",) and (len(path) < 2 or path[1] not in plugins):
-            return False
-        return validate.node_at(schema, path) is not None and \
-            not any(path[:len(o)] == o for o in older)
-    chain = rules.chain(version - 1, to, release)
-    return {path: chain for path in unknown if known_before(path)}
+
+def _known_to(tree: dict, version: int, paths: list[tuple]) -> list[tuple]:
+    """The paths a version's schema has: in a plugin table of that version (the plugins map
+    itself is open), with no problem for that version at or above the key (one below it, a
+    typo, travels with its table)."""
+    from migrator import losses, validate
+    schema, plugins = losses.schema(version), losses.plugins_read(version)
+    problems = [p.path for p in validate.validate(tree, version) if p.kind == "unknown-key"]
+    return [path for path in paths
+            if not (path[:1] == ("plugins",) and (len(path) < 2 or path[1] not in plugins))
+            and validate.node_at(schema, path) is not None
+            and not any(path[:len(o)] == o for o in problems)]
 
 
 def _stray_findings(loaded: load.Loaded, strays: dict, index: "_DocIndex") -> list[Finding]:
-    older = loaded.version - 1
     return [Finding("warning", "version-mix", f"a version {older} key in a version "
                     f"{loaded.version} file: containerd {rules.native_release(loaded.version)} "
                     f"ignores it there; the target gets it where it reads the version {older} key",
-                    dotted(path), *index.position(path)) for path in strays]
+                    dotted(path), *index.position(path)) for path, (older, _) in strays.items()]
 
 
 def _spelling(target: int | str):

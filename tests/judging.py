@@ -23,7 +23,7 @@ def allowed_differences(result: MigrationResult, chain: list[RuleSet]) -> set[tu
                     if pattern is not None and not any("*" in s for s in pattern.segments):
                         allowed.add(pattern.segments)
         if finding.code == "version-mix" and finding.path:
-            # a key of the previous version in this file: containerd of the file's version
+            # a key of an older version in this file: containerd of the file's version
             # warns and ignores it (2.1.9 config dump, tests/test_oracle_engine_cases.py); the
             # output gives it effect, so the readings differ where that version reads it
             path = parse_dotted(finding.path)

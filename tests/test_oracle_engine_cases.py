@@ -114,3 +114,17 @@ def test_a_dropped_plugin_leaves_no_setting_that_names_it() -> None:
     assert after.config["plugins"][CRI]["containerd"]["snapshotter"] == "overlayfs"  # default
     with pytest.raises(migrator.LossError):
         migrator.migrate(EROFS, to=2)
+
+
+def test_version_2_keys_under_a_version_4_header() -> None:
+    text = MIXED.replace("version = 3", "version = 4", 1)
+    ours = migrator.migrate(text, to=4)
+    options = ("plugins", RT, "containerd", "runtimes", "runc", "options", "SystemdCgroup")
+    # experiment (2.3.4 config dump): a version 4 file's version 2 CRI keys are ignored,
+    # with an unknown-key warning each; a version 3 file's are migrated (facts §4.3)
+    theirs = _dump("2.3", text)
+    assert _get(theirs.config, *options) is False
+    assert any("key=sandbox_image" in w for w in theirs.warnings)
+    after = _dump("2.3", ours.text)
+    assert after.warnings == []
+    assert oracle.compare(_dump("2.3", MIXED).config, after.config) == []

@@ -61,3 +61,13 @@ def test_a_version_3_file_with_only_version_3_keys_is_untouched() -> None:
             '[plugins."io.containerd.cri.v1.images".pinned_images]\n  sandbox = "p:1"\n')
     result = migrator.migrate(text, to=3)
     assert result.text == text and result.changes == []
+
+
+def test_version_2_keys_in_a_version_4_file_move_too() -> None:
+    text = V3_OVER_V2.replace("version = 3", "version = 4")
+    result = migrator.migrate(text, to=4)
+    out = tomllib.loads(result.text)["plugins"]
+    assert out["io.containerd.cri.v1.runtime"]["containerd"]["runtimes"]["runc"]["options"] == {
+        "SystemdCgroup": True}
+    assert {f.message.split(" key")[0] for f in result.findings if f.code == "version-mix"} \
+        == {"a version 2"}
