@@ -129,12 +129,36 @@ def _strays(loaded: load.Loaded, to: int, release: str | None,
     unknown = [p.path for p in index.problems() if p.kind == "unknown-key"] \
         if version >= 3 else []
     out: dict[tuple, tuple[int, list]] = {}
+    if version >= 3:
+        out.update((path, (version - 1, rules.chain(version - 1, to, release)))
+                   for path in _moved_on(loaded.tree, version))
     for older in range(version - 1, 1, -1):
         unknown = [path for path in unknown if path not in out]
         if not unknown or older not in supported_versions():
             break
         for path in _known_to(loaded.tree, older, unknown):
             out[path] = (older, rules.chain(older, to, release))
+    return out
+
+
+def _moved_on(tree: dict, version: int) -> list[tuple]:
+    """Keys that version N's schema still lists, as deprecated, and that the step into version
+    N moves to a new home: containerd N decodes them and never uses them (version 4's top-level
+    [grpc], [ttrpc], [metrics], debug.address; facts B13, 2.3.4 config dump)."""
+    from migrator import losses, validate
+    step = rules.rule_sets().get((version - 1, version))
+    if step is None:
+        return []
+    schema, mapper = losses.schema(version), engine.Mapper([step], tree=tree)
+    out = []
+    for path, _ in engine.leaves(tree):
+        if not step.lookup(path):
+            continue
+        node = validate.node_at(schema, path)
+        target = mapper.target(path)
+        if node is not None and node.get("deprecated") and target.path not in (None, path) \
+                and target.rule is not None and target.rule.kind in ("move", "convert"):
+            out.append(path)
     return out
 
 

@@ -7,6 +7,8 @@ read from the rules or the report under test.
 """
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 
 import migrator
@@ -128,3 +130,54 @@ def test_version_2_keys_under_a_version_4_header() -> None:
     after = _dump("2.3", ours.text)
     assert after.warnings == []
     assert oracle.compare(_dump("2.3", MIXED).config, after.config) == []
+
+
+V4_SERVERS = ('version = 4\n[grpc]\n  address = "/run/x.sock"\n  max_recv_message_size = 1234\n'
+              '[ttrpc]\n  address = "/run/t.sock"\n[debug]\n  address = "/run/d.sock"\n'
+              '  level = "debug"\n[metrics]\n  address = "127.0.0.1:1338"\n'
+              '  grpc_histogram = true\n')
+
+
+def test_version_3_server_tables_under_a_version_4_header() -> None:
+    ours = migrator.migrate(V4_SERVERS, to=4)
+    grpc = ("plugins", "io.containerd.server.v1.grpc", "address")
+    # experiment (2.3.4 config dump): decoded, never used, no warning (facts B13)
+    theirs = _dump("2.3", V4_SERVERS)
+    assert _get(theirs.config, *grpc) == "/run/containerd/containerd.sock"
+    assert theirs.warnings == []
+    after = _dump("2.3", ours.text)
+    assert _get(after.config, *grpc) == "/run/x.sock" and after.warnings == []
+    # what the author meant: the same tables in a version 3 file, as 2.3 migrates them
+    meant = _dump("2.3", V4_SERVERS.replace("version = 4", "version = 3"))
+    assert oracle.compare(meant.config, after.config) == []
+
+
+def _mixed_inputs() -> list:
+    from .helpers import shared_path
+    corpus = shared_path("corpus", "real")
+    files = sorted((REPO / "golden").glob("*/input.toml")) + (
+        sorted(corpus.glob("*.toml")) if corpus is not None else [])
+    out = []
+    for path in files:
+        text = path.read_text(encoding="utf-8-sig")
+        version = tomllib.loads(text).get("version", 1) if text.strip() else 1
+        if version >= 3:
+            found = [f for f in migrator.migrate(text, to=version).findings
+                     if f.code == "version-mix"]
+            if found:
+                out.append(pytest.param(path, version, id=path.parent.name
+                                        if path.name == "input.toml" else path.name))
+    return out
+
+
+@pytest.mark.parametrize("path,version", _mixed_inputs())
+def test_real_files_with_older_keys_read_as_their_authors_meant(path, version) -> None:
+    """containerd 2.3 reads our output as it reads the same file under the previous version's
+    header (it then migrates the older keys itself, facts §4.3), for every such file we know."""
+    text = path.read_text(encoding="utf-8-sig")
+    if any("*" not in i and not (path.parent / i).exists()
+           for i in tomllib.loads(text).get("imports", [])):
+        text = "\n".join(line for line in text.splitlines() if not line.startswith("imports"))
+    ours = migrator.migrate(text, to=version)
+    meant = text.replace(f"version = {version}", f"version = {version - 1}", 1)
+    assert oracle.compare(_dump("2.3", meant).config, _dump("2.3", ours.text).config) == []

@@ -49,11 +49,17 @@ def test_up_to_4_and_down_to_2() -> None:
     assert tomllib.loads(v2) == {**tomllib.loads(V3_OVER_V2), "version": 2}
 
 
-def test_old_server_tables_in_a_version_4_file_are_not_guessed_at() -> None:
-    # version 4 still decodes [grpc] (facts B13), so the schema cannot tell a leftover from
-    # a setting: nothing moves
-    text = 'version = 4\n[grpc]\n  address = "/run/x.sock"\n'
-    assert migrator.migrate(text, to=4).text == text
+def test_old_server_tables_in_a_version_4_file_move_to_the_server_plugins() -> None:
+    # version 4 still lists [grpc] (deprecated) and decodes it, but never uses it (facts B13)
+    text = ('version = 4\n[grpc]\n  address = "/run/x.sock"\n'
+            '[debug]\n  level = "debug"\n')
+    result = migrator.migrate(text, to=4)
+    out = tomllib.loads(result.text)
+    assert out["plugins"]["io.containerd.server.v1.grpc"] == {"address": "/run/x.sock"}
+    assert out["debug"] == {"level": "debug"} and "grpc" not in out  # level is still read
+    assert [f.path for f in result.findings if f.code == "version-mix"] == ["grpc.address"]
+    # version 3 reads them where they are
+    assert migrator.migrate(text, to=3).text == text.replace("version = 4", "version = 3")
 
 
 def test_a_version_3_file_with_only_version_3_keys_is_untouched() -> None:
