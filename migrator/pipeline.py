@@ -126,12 +126,16 @@ def _strays(loaded: load.Loaded, to: int, release: str | None,
     version 1 plugin names in it, and its version 3 tables are plugins 1.x does not have, not
     misplaced keys.)"""
     version = loaded.version
-    unknown = [p.path for p in index.problems() if p.kind == "unknown-key"] \
-        if version >= 3 else []
+    if version < 3 or version - 1 not in supported_versions():
+        return {}
+    # only a key that some step into this version moves can be one (cheaper than validating)
+    into = engine.Mapper(rules.chain(2, version))
+    if all(into.target(path).path == path for path, _ in engine.leaves(loaded.tree)):
+        return {}
+    unknown = [p.path for p in index.problems() if p.kind == "unknown-key"]
     out: dict[tuple, tuple[int, list]] = {}
-    if version >= 3:
-        out.update((path, (version - 1, rules.chain(version - 1, to, release)))
-                   for path in _moved_on(loaded.tree, version))
+    out.update((path, (version - 1, rules.chain(version - 1, to, release)))
+               for path in _moved_on(loaded.tree, version))
     for older in range(version - 1, 1, -1):
         unknown = [path for path in unknown if path not in out]
         if not unknown or older not in supported_versions():
