@@ -108,7 +108,8 @@ def test_split_disabled_entries_merge_in_any_order(entries: list, expected: list
 
 
 def test_duplicate_disabled_entries_are_tolerated_both_ways() -> None:
-    v2 = 'version = 2\nrequired_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.grpc.v1.cri"]\n'
+    v2 = ('version = 2\n'
+          'required_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.grpc.v1.cri"]\n')
     up = tomllib.loads(migrator.migrate(v2, to=3).text)["required_plugins"]
     assert up.count("io.containerd.cri.v1.images") == 2 and len(up) == 8
     down = migrator.migrate(migrator.migrate(v2, to=3).text, to=2).text
