@@ -77,10 +77,8 @@ def references(plan: Plan, release: str) -> list[Loss]:
             names = sorted({n for i in bad for n in _names(i, rest[1:] if rest else ())})
             left = [i for i in items if i not in bad]
             keep = left if isinstance(value, list) and left else None
-            what = (f"the entries naming {', '.join(names)} go" if keep is not None
-                    else f"it names {', '.join(names)}")
-            out.append(Loss(placed.source, path, f"{what}: containerd {release} has no such "
-                            f"plugin, and {why}", keep=keep))
+            out.append(Loss(placed.source, path, f"it names {', '.join(names)}: containerd "
+                            f"{release} has no such plugin, and {why}", keep=keep))
             break
     return out
 

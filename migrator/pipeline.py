@@ -102,7 +102,8 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     result.changes.extend(_drops(plan, index, {x.source for x in found} if found else set()))
     result.changes.extend(Change("set", "set", "set on request", to_path=dotted(path))
                           for path in plan.overrides if path not in rewrites)
-    result.changes.extend(Change("dropped", "loss", x.why, from_path=dotted(x.source),
+    result.changes.extend(Change("dropped", "loss", x.why + "; those entries go, the others "
+                                 "stay", from_path=dotted(x.source),
                                  from_line=index.line(x.source))
                           for x in found if x.keep is not None)
     result.changes.sort(key=lambda c: (c.kind not in ("encoding", "header"), c.from_line or 0))
@@ -113,6 +114,11 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
                                             downgrade=to < loaded.version, index=index))
     result.findings.extend(plan.findings)
     result.findings.extend(mixed.findings(loaded, strays, index.position))
+    if release is not None and to > loaded.version:  # going down, these are losses
+        from migrator import losses
+        result.findings.extend(Finding("warning", "plugin-reference", x.why, dotted(x.source),
+                                       *index.position(x.source))
+                               for x in losses.references(plan, release))
     return result
 
 

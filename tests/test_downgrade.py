@@ -131,3 +131,10 @@ def test_a_setting_that_names_a_plugin_the_target_lacks_is_a_loss() -> None:
     assert "erofs" in dropped['plugins."io.containerd.cri.v1.images".snapshotter']
     # the release line that has erofs keeps the references
     assert "erofs" in migrator.migrate(v3.replace("version = 3", "version = 2"), to=3).text
+
+
+def test_going_up_a_missing_plugin_is_a_warning() -> None:
+    v2 = 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  snapshotter = "aufs"\n'
+    result = migrator.migrate(v2, to=3)  # containerd 2.0 removed aufs: not a loss of ours
+    assert [(f.code, f.line) for f in result.findings if "aufs" in f.message] == [
+        ("plugin-reference", 3)]
