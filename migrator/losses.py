@@ -62,8 +62,9 @@ def references(plan: Plan, release: str) -> list[Loss]:
     has (rules/plugin-references.toml): a list loses the entries, a single name the setting."""
     missing = known_plugins() - known_plugins(release)
     out: list[Loss] = []
+    by_plugin = _references()
     for path, placed in plan.placed.items():
-        for pattern, kind, why in _references():
+        for pattern, kind, why in by_plugin.get(path[:2], ()):
             if len(pattern) < len(path) or not _fits(pattern[:len(path)], path):
                 continue
             rest = pattern[len(path):]
@@ -97,13 +98,18 @@ def _names(item: object, rest: tuple) -> list:
 
 
 @cache
-def _references() -> tuple[tuple[tuple, str, str], ...]:
+def _references() -> dict[tuple, list[tuple[tuple, str, str]]]:
+    """(path pattern, plugin type, why) by the pattern's first two segments (a plugin's table)."""
     import tomllib
 
     from migrator.report import parse_dotted
     data = tomllib.loads((Path(__file__).parent / "rules" / "plugin-references.toml").read_text())
-    return tuple((parse_dotted(p), ref["type"], ref["why"]) for ref in data["reference"]
-                 for p in ref["paths"])
+    out: dict[tuple, list[tuple[tuple, str, str]]] = {}
+    for ref in data["reference"]:
+        for text in ref["paths"]:
+            pattern = parse_dotted(text)
+            out.setdefault(pattern[:2], []).append((pattern, ref["type"], ref["why"]))
+    return out
 
 
 def _get(plan: Plan, target: tuple) -> object:
