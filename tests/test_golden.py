@@ -19,6 +19,12 @@ EXPECTED = [(case, int(f.name.split(".")[1][1:])) for case in CASES
             for f in sorted(case.glob("expected.v*.toml"))]
 
 
+def options(case: Path) -> dict:
+    """options.json: keyword arguments of migrate() for the case (e.g. allow_loss)."""
+    path = case / "options.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def test_enough_cases() -> None:
     assert len(CASES) >= 25
 
@@ -27,9 +33,9 @@ def test_enough_cases() -> None:
 def test_output_is_the_expected_text(case: Path, to: int) -> None:
     data = (case / "input.toml").read_bytes()
     expected = (case / f"expected.v{to}.toml").read_bytes().decode("utf-8")
-    result = migrator.migrate(data, to=to, file=case.name)
+    result = migrator.migrate(data, to=to, file=case.name, **options(case))
     assert result.text == expected
-    again = migrator.migrate(result.text, to=to, file=case.name)
+    again = migrator.migrate(result.text, to=to, file=case.name, **options(case))
     assert again.text == result.text
 
 
