@@ -58,7 +58,8 @@ def test_report_lists_exactly_the_expected_changes_and_warnings(case: Path, to: 
     """Every change (kind, from, to) and every warning, nothing more: a wrong destination, an
     unlisted move or an invented warning fails the case."""
     expected = json.loads((case / f"report.v{to}.json").read_text())
-    result = migrator.migrate((case / "input.toml").read_bytes(), to=to, file=case.name)
+    result = migrator.migrate((case / "input.toml").read_bytes(), to=to, file=case.name,
+                              **options(case))
     got = result.to_json()
     assert _changes(got["changes"]) == _changes(expected["changes"])
     assert _warnings(f for f in got["findings"] if f["severity"] != "info") == \
