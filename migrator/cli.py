@@ -496,25 +496,30 @@ def _silence_stdout() -> None:
 
 def _fail(display: str, message: str, code: int = EXIT_ERROR,
           secrets: set[str] | None = None) -> _Outcome:
-    message = _scrub(_one_line(message), secrets)
+    from migrator.report import cut
+    message = cut(_scrub(_one_line(message), secrets), None)  # a 10 MB value: not a 10 MB line
     click.echo(message, err=True)
     return _Outcome(display, code, entry={"file": display, "error": message})
 
 
 # -- secrets: the report and the errors are redacted where they are made; this is the last line
 # of defence, so that no message (an internal error quoting a value, say) can carry the value of
-# a password, auth string, identity token or credential header of the input.
+# a password, auth string, identity token, credential header or URL user information of the
+# input.
 
 def _secrets_of(data: bytes | str) -> set[str]:
     import tomllib
 
+    from migrator.load import long_key
     from migrator.report import secret_values, secret_values_in_text
     try:
         text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-        try:
-            return secret_values(tomllib.loads(text.removeprefix("\ufeff")))
-        except (tomllib.TOMLDecodeError, RecursionError):
-            return secret_values_in_text(text)
+        if long_key(text) is None:  # such a key costs tomllib seconds and gigabytes
+            try:
+                return secret_values(tomllib.loads(text.removeprefix("\ufeff")))
+            except (tomllib.TOMLDecodeError, RecursionError, ValueError):
+                pass
+        return secret_values_in_text(text)
     except Exception:  # never let the safety net itself fail the run
         return set()
 
@@ -531,15 +536,11 @@ def _secrets_of_file(path: str | None) -> set[str]:
 
 
 def _scrub(text: str, secrets: set[str] | None) -> str:
-    if not secrets:
-        return text
     from migrator.report import scrub
-    return scrub(text, secrets)
+    return scrub(text, secrets or ())
 
 
 def _scrub_data(data: Any, secrets: set[str]) -> Any:
-    if not secrets:
-        return data
     if isinstance(data, str):
         return _scrub(data, secrets)
     if isinstance(data, dict):

@@ -168,7 +168,8 @@ def _fail(outcome: _FileOutcome, message: str, err: IO[str]) -> None:
 
 
 def _one_line(message: object) -> str:
-    return " ".join(str(message).split("\n")).replace("\r", " ")
+    from migrator.report import cut, redact_urls
+    return cut(redact_urls(" ".join(str(message).split("\n")).replace("\r", " ")))
 
 
 def _json(o: _FileOutcome) -> dict[str, Any]:
