@@ -70,14 +70,18 @@ def _too_large(file: str) -> ConfigError:
                        "read it", file=file)
 
 
+class NotRegularFile(OSError):
+    """A FIFO, a device, a socket or a directory where a file was expected."""
+
+
 def read_regular(path: str | os.PathLike[str]) -> bytes:
-    """At most MAX_BYTES + 1 bytes of a regular file; OSError for anything else (a FIFO, a
-    device, a socket, a directory). Opened without blocking, then checked, so a FIFO put in
-    place between a check and the open cannot block either."""
+    """At most MAX_BYTES + 1 bytes of a regular file; NotRegularFile (an OSError) for anything
+    else. Opened without blocking, then checked, so a FIFO put in place between a check and the
+    open cannot block either."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", os.fspath(path))
+            raise NotRegularFile(errno.EINVAL, "not a regular file", os.fspath(path))
         with os.fdopen(fd, "rb") as f:
             fd = -1
             return f.read(MAX_BYTES + 1)
