@@ -76,8 +76,10 @@ class NotRegularFile(OSError):
 
 def read_regular(path: str | os.PathLike[str]) -> bytes:
     """At most MAX_BYTES + 1 bytes of a regular file; NotRegularFile (an OSError) for anything
-    else. Opened without blocking, then checked, so a FIFO put in place between a check and the
-    open cannot block either."""
+    else, which is not even opened (opening a FIFO is felt by its writer). Opened without
+    blocking and checked again, so a FIFO put in place meanwhile cannot block either."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise NotRegularFile(errno.EINVAL, "not a regular file", os.fspath(path))
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
