@@ -557,11 +557,15 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def _is_stdout(path: str) -> bool:
+    """Whether `path` is the file or pipe stdout goes to (a terminal or /dev/null can take
+    both: nothing is overwritten there)."""
+    import stat
     try:
         here, out = os.stat(path), os.fstat(sys.stdout.fileno())
     except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
         return False
-    return (here.st_dev, here.st_ino) == (out.st_dev, out.st_ino)
+    return (here.st_dev, here.st_ino) == (out.st_dev, out.st_ino) and \
+        (stat.S_ISREG(here.st_mode) or stat.S_ISFIFO(here.st_mode))
 
 
 def _write_report(path: str, data: Any, stdout: BinaryIO) -> int:
