@@ -131,7 +131,8 @@ _TOKEN = re.compile(r'"""(?:\\.|[^\\])*?"""|\'\'\'.*?\'\'\'|"(?:\\.|[^"\\\n])*"|
 # hold one (the cheap first pass). The text is then searched with the blanks around dots taken
 # out, so that a search never starts again inside a dotted run (it stays linear), and a run found
 # inside a string or a comment is no key.
-_MANY_DOTS = re.compile(r"(?m)^(?:[^.\n]*+\.){%d}" % MAX_DEPTH)
+_DOTS_LINE = re.compile(r"(?:[^.\n]*+\.){%d}" % MAX_DEPTH)          # the first line (match)
+_MANY_DOTS = re.compile(r"\n(?:[^.\n]*+\.){%d}" % MAX_DEPTH)        # any other (search)
 _DOT = re.compile(r"[ \t]+\.[ \t]*|\.[ \t]+")
 _PART = r"""(?:[A-Za-z0-9_-]++|"(?:[^"\\\n]|\\.)*+"|'[^'\n]*+')"""
 _LONG_KEY = re.compile(r"(?<![A-Za-z0-9_\-.\"'])%s(?:\.%s){%d}" % (_PART, _PART, MAX_DEPTH))
@@ -141,7 +142,7 @@ _NOT_KEYS = re.compile(r'"""(?:\\.|[^\\])*?"{3,5}|\'\'\'.*?\'{3,5}'  # multi-lin
 
 def long_key(text: str) -> int | None:
     """Where the first key of more than MAX_DEPTH parts starts, if there is one."""
-    if _MANY_DOTS.search(text) is None:
+    if _DOTS_LINE.match(text) is None and _MANY_DOTS.search(text) is None:
         return None
     tight = _DOT.sub(".", text)
     skips = _NOT_KEYS.finditer(tight)  # strings and comments, in order
