@@ -35,9 +35,10 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *,
       link stays a link pointing at it. A backup is made beside the target, too.
     - The data goes to a temporary file in the target's directory
       (`.<name>.cm-<pid>-<random>.tmp`, from `tempfile.mkstemp`; leftovers of killed runs are
-      removed first, see `remove_leftovers`), which is flushed and fsynced, given the mode of the file it replaces
-      (and, when running as root, its owner and group; a new file gets 0666 minus the umask),
-      then renamed over the target with `os.replace`; finally the directory is fsynced.
+      removed first, see `remove_leftovers`), which is flushed and fsynced, given the mode of
+      the file it replaces (and, when running as root, its owner and group; a new file gets
+      0666 minus the umask), then renamed over the target with `os.replace`; finally the
+      directory is fsynced.
     - With `backup_suffix`, the existing file is first copied to `<target><suffix>` the same
       atomic way (same mode and owner as the original). Nothing is backed up when the file
       does not exist yet.
