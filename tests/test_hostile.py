@@ -15,10 +15,12 @@ input; what does is a bug, and the case fails until it is fixed.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
 import sys
+import threading
 import tomllib
 from pathlib import Path
 
@@ -320,6 +322,64 @@ def test_too_large_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
         migrator.migrate("version = 2\n#" + "é" * (load.MAX_BYTES // 2) + "\n", to=3)
 
 
+def _no_tomllib_on(marker: str, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make tomllib.loads record every call on a text holding `marker` (and refuse it)."""
+    calls: list[int] = []
+    real = tomllib.loads
+
+    def loads(text, *args, **kwargs):
+        if marker in text:
+            calls.append(len(text))
+            raise AssertionError("tomllib was given the hostile text")
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(tomllib, "loads", loads)
+    return calls
+
+
+@pytest.mark.parametrize("key", [
+    ".".join(["k"] * 10_000) + " = 1",                        # 20 KB: 400 MiB and 2 s in tomllib
+    "[" + ".".join(["k"] * 10_000) + "]",
+    "  " + " . ".join(['"q.x"'] * 101) + " = 1",                # quoted parts, blanks, 101 parts
+    "x = {a = 1, " + ".".join(["'k'"] * 101) + " = 1}",
+])
+def test_a_long_dotted_key_is_refused_before_it_is_parsed(tmp_path: Path, key: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """tomllib's time and memory grow with the square of a key's length (10,000 parts: 400 MiB,
+    30,000: 3.5 GB): such a key is found by a scan of the text and tomllib never sees it, in
+    the library, the CLI (whose secret scan parses the input too) and lint."""
+    text = f"version = 2\n{key}\n"
+    calls = _no_tomllib_on(key, monkeypatch)
+    col = len(key) - len(key.lstrip(" [")) + 1 if "{" not in key else key.index("'") + 1
+    with pytest.raises(ConfigError, match="more than 100 levels deep") as err:
+        migrator.migrate(text, to=3)
+    assert (err.value.line, err.value.col) == (2, col)
+    p = tmp_path / "config.toml"
+    p.write_text(text)
+    for args in (["--to", "3"], ["--to", "3", "--in-place"], ["--lint"]):
+        r = run(*args, p.name) if args == ["--lint"] else run(p.name, *args)
+        assert r.exit_code == 2 and r.stdout_bytes == b""
+        assert assert_one_error_line(r.stderr, p.name, True).startswith(f"{p.name}:2:{col}: ")
+    (tmp_path / "root.toml").write_text('version = 2\nimports = ["config.toml"]\n')
+    r = run("--lint", "root.toml")  # CM011 reads the imported file
+    assert r.exit_code == 1 and "config.toml is not valid TOML" in r.stdout_bytes.decode()
+    assert calls == []
+
+
+@pytest.mark.parametrize("text", [
+    'x = "' + ".".join(["k"] * 200) + '"',                       # in strings, comments:
+    "x = '" + ".".join(["k"] * 200) + "'",                       # not keys
+    'x = """\n' + ".".join(["k"] * 200) + '\n"""',
+    'x = """a""""\ny = "' + ".".join(["k"] * 200) + '"',          # 4 quotes close a string
+    "# " + ".".join(["k"] * 200),
+    ".".join(["k"] * 99) + " = 1",                                # 99 parts + root = fine
+    "x = [" + ", ".join(["1.5"] * 200) + "]",
+])
+def test_dots_that_are_no_long_key_are_fine(text: str) -> None:
+    assert load.long_key(f"version = 2\n{text}\n") is None
+    migrator.migrate(f"version = 2\n{text}\n", to=3)
+
+
 def test_a_10_mb_valid_file_migrates(tmp_path: Path) -> None:
     """Big but under the limit: it works, in place (a few seconds)."""
     ten = 10 * 1024 * 1024
@@ -384,6 +444,128 @@ def test_an_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 def stat_mode(p: Path) -> int:
     return p.stat().st_mode & 0o7777
+
+
+# --- FIFOs: a FILE given may be one (read once); a file found by the run never is read ---------
+
+@contextlib.contextmanager
+def fifo(path: Path, content: bytes = b"version = 2\n", once: bool = False):
+    """A FIFO at `path` with a writer waiting in a thread; the event says whether anything
+    opened it for reading (the writer then hands over `content`: once, or every time, so that
+    a regression fails instead of hanging)."""
+    os.mkfifo(path)
+    opened, stop = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        while not stop.is_set() and not (once and opened.is_set()):
+            with contextlib.suppress(OSError):
+                with open(path, "wb") as f:  # waits until a reader opens the FIFO
+                    if not stop.is_set():
+                        opened.set()
+                    f.write(content)
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        yield opened
+    finally:
+        stop.set()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # release the writer
+        thread.join(30)
+        os.close(fd)
+
+
+@pytest.mark.parametrize("args", [["--to", "3", "--with-imports", "--check"],
+                                  ["--to", "3", "--with-imports", "--in-place"],
+                                  ["--to", "3", "--with-imports", "--diff"],
+                                  ["--lint"], ["--lint", "--with-imports"]])
+def test_a_fifo_matched_by_an_import_glob_is_never_read(tmp_path: Path, args: list) -> None:
+    (tmp_path / "conf.d").mkdir()
+    root = tmp_path / "config.toml"
+    root.write_text(f'version = 2\nimports = ["conf.d/*.toml"]\n[{CRI}]\n  sandbox_image = '
+                    '"registry.k8s.io/pause:3.9"\n')
+    (tmp_path / "conf.d" / "10-a.toml").write_text("version = 2\n")
+    before = snapshot(root)
+    with fifo(tmp_path / "conf.d" / "20-b.toml") as opened:
+        r = run(*args, root.name) if args[0] == "--lint" else run(root.name, *args)
+        assert not opened.is_set()
+    out = r.stdout_bytes.decode() + r.stderr
+    assert "20-b.toml" in out and "not a regular file" in out
+    assert r.exit_code == (1 if args[0] == "--lint" else 2)
+    assert snapshot(root) == before
+
+
+def test_a_fifo_given_as_the_file_is_read_once(tmp_path: Path) -> None:
+    """`containerd-migrate <(cmd) --to 3`: the FILE may be a FIFO (README "Limits")."""
+    with fifo(tmp_path / "in.toml", V2_PIPE.encode(), once=True) as opened:
+        r = run("in.toml", "--to", "3", "-q")
+        assert opened.is_set()
+    assert r.exit_code == 0 and r.stdout_bytes == migrator.migrate(V2_PIPE, to=3).text.encode()
+    with fifo(tmp_path / "lint.toml", V2_PIPE.encode(), once=True) as opened:
+        r = run("--lint", "lint.toml")
+        assert opened.is_set() and r.exit_code in (0, 1) and r.stderr == ""
+    with fifo(tmp_path / "rewrite.toml", V2_PIPE.encode()) as opened:
+        r = run("rewrite.toml", "--to", "3", "--in-place")  # cannot be rewritten: not read
+        assert not opened.is_set()
+    assert r.exit_code == 2 and "not a regular file" in r.stderr
+    with fifo(tmp_path / "root.toml", V2_PIPE.encode()) as opened:
+        r = run("root.toml", "--to", "3", "--with-imports", "--check")
+        assert not opened.is_set()
+    assert r.exit_code == 2 and "not a regular file" in r.stderr
+
+
+def test_a_fifo_where_a_hosts_file_is_is_never_read(tmp_path: Path) -> None:
+    """hosts.py refuses a hosts.toml that is not a regular file; the CLI, which compares the
+    files on disk for --diff and the report, must not open it before that either."""
+    (tmp_path / "config.toml").write_text(f'version = 2\n[{CRI}.registry.mirrors."docker.io"]\n'
+                                          '  endpoint = ["https://m.example.com"]\n')
+    (tmp_path / "certs.d" / "docker.io").mkdir(parents=True)
+    for args in (["--check"], ["--diff"], ["--in-place"]):
+        with fifo(tmp_path / "certs.d" / "docker.io" / "hosts.toml") as opened:
+            r = run("config.toml", "--to", "3", "--hosts-dir", str(tmp_path / "certs.d"),
+                    *args)
+            assert not opened.is_set()
+        os.unlink(tmp_path / "certs.d" / "docker.io" / "hosts.toml")
+        assert r.exit_code == 2 and r.stdout_bytes == b"" and "not a regular file" in r.stderr
+
+
+V2_PIPE = f'version = 2\n[{CRI}]\n  sandbox_image = "registry.k8s.io/pause:3.9"\n'
+
+
+# --- import names the system refuses, values too long to show -------------------------------
+
+def test_an_import_name_over_255_bytes(tmp_path: Path) -> None:
+    name = "x" * 300 + ".toml"
+    (tmp_path / "config.toml").write_text(f'version = 2\nimports = ["{name}", "conf.d/{name}",'
+                                          f' "conf.d/*{name}"]\n')
+    r = run("--lint", "config.toml")
+    assert r.exit_code == 1 and "internal error" not in r.stderr and r.stderr == ""
+    assert "CM011 error import" in r.stdout_bytes.decode()
+    for quiet in ([], ["-q"]):
+        r = run("config.toml", "--to", "3", "--with-imports", "--check", *quiet)
+        assert r.exit_code == 2 and "internal error" not in r.stderr
+        assert "imports-missing" in r.stderr  # -q keeps the errors: exit 2 always says why
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_a_huge_value_is_cut_in_lint_messages(tmp_path: Path, fmt: str) -> None:
+    big = "x" * 1_000_000  # (10 MB made a 31 MB line: every message quoting it)
+    (tmp_path / "config.toml").write_text(f'version = 2\n[{CRI}]\n  sandbox_image = "{big}"\n'
+                                          f'[{CRI}.containerd]\n  default_runtime_name = "{big}"\n')
+    r = run("--lint", "config.toml", "--format", fmt)
+    assert r.exit_code == 1, r.stderr[:300]
+    out = r.stdout_bytes.decode()
+    assert "CM009" in out and "CM006" in out
+    assert len(out) < 50_000 and "x" * 300 not in out and "x" * 150 + "..." in out
+    assert len(r.stderr) < 1000
+
+
+def test_a_huge_value_is_cut_in_error_messages(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('version = "' + "x" * 1_000_000 + '"\n')
+    r = run("config.toml", "--to", "3")
+    assert r.exit_code == 2
+    line = assert_one_error_line(r.stderr, "config.toml", True)
+    assert len(line) < 1000 and "x" * 150 + "..." in line
 
 
 V2 = (f'version = 2\n[{CRI}]\n  sandbox_image = "registry.k8s.io/pause:3.9"\n')

@@ -518,17 +518,26 @@ def test_the_cli_report_and_json_show_no_password() -> None:
 
 
 def test_the_cli_diff_shows_no_password() -> None:
-    """The auth lines stay in place, so a unified diff shows them as context: the CLI must diff
-    redact_toml(...) of both texts (hook H3 in migrator/cli.py)."""
+    """The auth lines stay in place, so a unified diff shows them as context: the CLI diffs
+    redact_toml(...) of both texts."""
     from click.testing import CliRunner
 
     from migrator import cli
     case = GOLDEN / "r03-v2-tls-auth-stay-v2"
+    assert PASSWORD in (case / "input.toml").read_text()
     res = CliRunner().invoke(cli.main, [str(case / "input.toml"), "--to", "3", "--diff"])
     assert res.exit_code == 0, res.stderr
-    if PASSWORD in res.stdout:
-        pytest.xfail("H3: cli.unified_diff does not redact secrets yet")
+    assert res.stdout.startswith("--- a/") and "<redacted>" in res.stdout
     assert PASSWORD not in res.stdout + res.stderr
+
+
+def test_redact_toml_redacts_url_user_information() -> None:
+    text = ('server = "https://u:pw-in-server@docker.io"\n'
+            '[host."https://tok-in-key@m.io"]\n  capabilities = ["pull"]\n')
+    out = redact_toml(text)
+    assert "pw-in-server" not in out and "tok-in-key" not in out
+    assert '[host."https://<redacted>@m.io"]' in out and 'capabilities = ["pull"]' in out
+    assert redact_toml("not [ toml https://a:b@c") == "not [ toml https://<redacted>@c"
 
 
 # -- containerd ------------------------------------------------------------------------------------
