@@ -58,6 +58,8 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
         result.changes.append(Change(
             "encoding", "utf8-bom", "UTF-8 byte-order mark removed: containerd 2.x refuses a "
             "file that starts with one", from_line=1, release="2.0"))
+    index = _DocIndex(loaded)
+    _refuse_undecodable(loaded, index, file)
     chain = rules.chain(loaded.version, to, release)
     if not chain and not sets:
         return result
@@ -66,7 +68,6 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
                                                   if v is UNSET})
     removed.update(_refused_plugin_tables(loaded, to))
     plan = engine.plan(loaded.tree, chain, removed or None, sets=values)
-    index = _DocIndex(loaded)
     found = _losses(plan, loaded, release, to, index)
     lost = [x for x in found if not x.default]
     if lost and not allow_loss:
@@ -103,6 +104,16 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
                                             downgrade=to < loaded.version, index=index))
     result.findings.extend(plan.findings)
     return result
+
+
+def _refuse_undecodable(loaded: load.Loaded, index: "_DocIndex", file: str) -> None:
+    """A value of a type containerd refuses to start with (migrator.decoding) is bad input: the
+    migrated file could only carry it, and nothing would read either."""
+    from migrator import decoding
+    refused = decoding.refusals(loaded.tree, loaded.version, index.problems())
+    if refused:
+        line, col = index.position(refused[0].path, below=True)
+        raise ConfigError(refused[0].message, file=file, line=line, col=col)
 
 
 def _refused_plugin_tables(loaded: load.Loaded, to: int) -> dict[tuple, str]:
@@ -217,12 +228,15 @@ class _DocIndex:
             self._first, self._first_kv = first, first_kv
         return self._first, self._first_kv
 
-    def position(self, path: tuple) -> tuple[int | None, int | None]:
+    def position(self, path: tuple, below: bool = False) -> tuple[int | None, int | None]:
         """Line and column of the statement that writes path, or the closest table above it
-        (the longest statement path that is a prefix of path; the first such statement)."""
+        (the longest statement path that is a prefix of path; the first such statement); with
+        `below`, a statement under path comes before one above it (`[[a.b]]` writes a.b[0])."""
         first, _ = self._exact()
         for n in range(len(path), -1, -1):
             i = first.get(path[:n])
+            if i is None and below and n == len(path):
+                i = self._first_under().get(path)
             if i is not None:
                 st = self.loaded.doc.statements[i]
                 return st.line, st.col
@@ -234,9 +248,8 @@ class _DocIndex:
         hits = [i for n in range(len(path) + 1) if (i := first_kv.get(path[:n])) is not None]
         return self.loaded.doc.statements[min(hits)].line if hits else None
 
-    def drop_line(self, prefix: tuple) -> int | None:
-        """The line of the first statement at or below prefix, or of a key/value above it
-        (an inline table that holds it)."""
+    def _first_under(self) -> dict[tuple, int]:
+        """Any path prefix -> the first statement at or below it."""
         if self._under is None:
             under: dict[tuple, int] = {}
             for i, st in enumerate(self.loaded.doc.statements):
@@ -246,9 +259,14 @@ class _DocIndex:
                         break  # and so are all shorter prefixes, from an earlier statement
                     under[key] = i
             self._under = under
+        return self._under
+
+    def drop_line(self, prefix: tuple) -> int | None:
+        """The line of the first statement at or below prefix, or of a key/value above it
+        (an inline table that holds it)."""
         _, first_kv = self._exact()
         hits = [i for n in range(len(prefix) + 1) if (i := first_kv.get(prefix[:n])) is not None]
-        below = self._under.get(prefix)
+        below = self._first_under().get(prefix)
         if below is not None:
             hits.append(below)
         return self.loaded.doc.statements[min(hits)].line if hits else None

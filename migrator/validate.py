@@ -16,6 +16,8 @@ a suggestion and a kind:
   images".pinned_images.sandbox. Short plugin IDs (`[plugins.cri]`) in a version 2+ file and
   `disabled_plugins` entries that are not URIs are reported here too.
 * "type": a value of the wrong TOML type, or a string that is not a Go duration.
+* "refused": never made here; migrator.decoding marks the type problems that containerd refuses
+  to start with.
 * "other": everything else (version constant, missing `version`), and option-name lint:
 
 Runtime `options` tables are free-form in containerd (decoded by the shim's options type), so the
@@ -41,7 +43,7 @@ from typing import Any, Iterable, Literal
 from migrator.report import dotted, redact
 from migrator.resources import data_path
 
-ProblemKind = Literal["unknown-key", "type", "other"]
+ProblemKind = Literal["unknown-key", "type", "refused", "other"]
 
 VERSION_FILES = {1: "containerd-config-v1.json", 2: "containerd-config-v2.json",
                  3: "containerd-config-v3.json", 4: "containerd-config-v4.json"}
@@ -115,6 +117,11 @@ def _compiled(name: str) -> tuple[dict, bool]:
     if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], dict)):
         return build()  # an entry that is not ours after all
     return data[0], data[1] is True
+
+
+def load_schema_cached(version: int | str) -> dict:
+    """The schema as a dict, shared: callers must not modify it."""
+    return _load(_key(version))
 
 
 def load_schema(version: int | str) -> dict:
