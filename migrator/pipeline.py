@@ -188,15 +188,31 @@ def _schema_findings(loaded: load.Loaded, plan: engine.Plan, output: dict, targe
     for path, placed in plan.placed.items():
         sources.setdefault(path, placed.source)
     below = engine.under({p.path for p in out_problems}, sources.items())
+    carried_below = _prefixes(carried)
     for p in out_problems:
-        origin = below.get(p.path, ())
-        if any(engine.has_prefix_in(src, carried) or not losses._read(src, read)
-               for src in origin):
+        # the values placed at or below the problem, or the one value (an array, a table moved
+        # whole) that holds it
+        origin = below.get(p.path) or [sources[p.path[:n]] for n in range(len(p.path) - 1, 0, -1)
+                                       if p.path[:n] in sources][:1]
+        if any(engine.has_prefix_in(src, carried) or src in carried_below
+               or not losses._read(src, read) for src in origin):
             continue  # the input already had this problem (or containerd never read it)
+        if p.path[:1] in (("disabled_plugins",), ("required_plugins",)) and p.kind == "unknown-key":
+            # a version 1 entry is matched against plugin IDs, a version 2+ one must be a URI
+            # (containerd 1.x refuses anything else); no rule knows this ID's URI
+            line, col = (index or _DocIndex(loaded)).position(p.path[:1])
+            raise ConfigError(f"{p.message}; write the plugin's URI in the version "
+                              f"{loaded.version} file, or remove the entry",
+                              file=file, line=line, col=col)
         if downgrade:  # an older release cannot take what the newer file says
             raise LossError(f"containerd {target} cannot read this: {p.message}", [], file=file)
         raise InternalError(f"{file}: the migrated file fails the target schema: {p.message}")
     return found
+
+
+def _prefixes(paths: set[tuple]) -> set[tuple]:
+    """Every proper prefix of the paths: a value whose path is one holds a problem inside."""
+    return {path[:n] for path in paths for n in range(1, len(path))}
 
 
 class _DocIndex:
