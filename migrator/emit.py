@@ -281,7 +281,8 @@ class Emitter:
         if b.final == st.path:
             return self.text[st.leading:st.end]
         quote = "'" if any(p.quote == "'" for p in st.parts) else '"'
-        names = b.final[:-1] if st.kind == "array_table" else b.final  # drop the index
+        # a header names no indexes: `[[a.b]]` and a nested `[[a.b.c]]` (path a.b[0].c[0])
+        names = tuple(p for p in b.final if not isinstance(p, int))
         new_key = source.render_key(names, quote)
         target = self.mapper.target(st.path)
         rule = target.rule if target.path == b.final else self._rule_into(b)
