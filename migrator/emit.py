@@ -190,6 +190,8 @@ class Emitter:
                         k += 1
                 out.append(txt)
                 pos = st.end
+            if pending[k:] or b.created:
+                self._end_line(out)  # the file's last line may have no line ending
             out.extend(self._ensure_nl(u) for _, u in pending[k:])
             for nb in b.created:
                 out.append(self._new_block_text(b, nb))
@@ -262,6 +264,11 @@ class Emitter:
         ranked = [(self._key_rank(b, k), u) for u, k in b.appended]
         known = sorted((r for r in ranked if r[0] is not None), key=lambda r: r[0])
         return known + [r for r in ranked if r[0] is None]
+
+    def _end_line(self, out: list[str]) -> None:
+        last = next((piece for piece in reversed(out) if piece), "\n")
+        if not last.endswith("\n"):
+            out.append(self.nl)
 
     def _ensure_nl(self, unit: str) -> str:
         return unit if unit.endswith("\n") else unit + self.nl

@@ -67,7 +67,7 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     removed = _unset_sources(loaded.tree, chain, {p for p, v in (sets or {}).items()
                                                   if v is UNSET})
     removed.update(_refused_plugin_tables(loaded, to))
-    plan = engine.plan(loaded.tree, chain, removed or None, sets=values)
+    plan = _plan(loaded, chain, removed or None, values, index, file)
     found = _losses(plan, loaded, release, to, index)
     lost = [x for x in found if not x.default]
     if lost and not allow_loss:
@@ -76,9 +76,9 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
                             loss.format(index.line(loss.source)) for loss in lost),
                         lost, file=file)
     if found:
-        plan = engine.plan(loaded.tree, chain, {**removed, **{x.source: x.why + (
+        plan = _plan(loaded, chain, {**removed, **{x.source: x.why + (
             " (its value is the default, so nothing changes)" if x.default else "")
-            for x in found}}, sets=values)
+            for x in found}}, values, index, file)
     version = to if (to >= 2 or "version" in loaded.tree) else None
     if not chain and result.text == loaded.text and not plan.overrides and not plan.added \
             and not plan.dropped:
@@ -104,6 +104,17 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
                                             downgrade=to < loaded.version, index=index))
     result.findings.extend(plan.findings)
     return result
+
+
+def _plan(loaded: load.Loaded, chain: list, drops: dict | None, values: dict,
+          index: "_DocIndex", file: str) -> engine.Plan:
+    try:
+        return engine.plan(loaded.tree, chain, drops, sets=values)
+    except engine.ShapeConflict as exc:  # a value of the wrong shape where a table must be
+        line, col = index.position(exc.source, below=True)
+        raise ConfigError(exc.message, file=file, line=line, col=col) from None
+    except ConfigError as exc:  # a key to set where the file holds a table
+        raise exc.with_file(file) from None
 
 
 def _refuse_undecodable(loaded: load.Loaded, index: "_DocIndex", file: str) -> None:
