@@ -433,7 +433,7 @@ def _convert(err, root: dict) -> list[SchemaProblem]:
         return out
     if kw in ("minimum", "maximum") and isinstance(err.instance, int):
         return [SchemaProblem(path, f"{_where(path)} must be a Go duration such as \"10s\"; "
-                                    f"containerd 2.x accepts an integer only when it is 0, got "
+                                    f"containerd accepts an integer only when it is 0, got "
                                     f"{_show(path, err.instance)}", None, "type")]
     if kw == "pattern":
         if len(path) >= 1 and path[0] in ("disabled_plugins", "required_plugins"):

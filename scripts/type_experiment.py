@@ -146,6 +146,14 @@ CASES = [
     case("v3-schedule_delay-integer", f"version = 3\n[{GC}]\nschedule_delay = 5\n", "refused"),
     case("v2-schedule_delay-not-a-duration", f'version = 2\n[{GC}]\nschedule_delay = "soon"\n',
          "refused"),
+    case("v2-restart-interval-integer", 'version = 2\n[plugins."io.containerd.internal.v1.restart"]'
+         "\ninterval = 5\n", "refused",
+         "a duration type with its own UnmarshalText: 1.x refuses an integer too"),
+    case("v2-nri-timeout-nanoseconds", 'version = 2\n[plugins."io.containerd.nri.v1.nri"]\n'
+         "plugin_request_timeout = 5000000000\n", "carried",
+         "NRI came in 1.7 (1.6 ignores the table); a plain time.Duration: go-toml v1 takes the "
+         "integer as nanoseconds, 2.x refuses it (the migration writes \"5s\")",
+         ignored_by=("1.6",)),
     case("v3-schedule_delay-zero", f"version = 3\n[{GC}]\nschedule_delay = 0\n", "carried",
          "0 is a duration for both decoders (no warning either)"),
     case("v2-stream_idle_timeout-not-a-duration", f'version = 2\n[{CRI}]\n'

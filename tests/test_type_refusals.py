@@ -122,3 +122,15 @@ def test_the_binaries_still_agree(case: dict) -> None:
     observed = experiment.observe(case["text"])
     assert {k: v["refused"] for k, v in observed.items()} == \
         {k: v["refused"] for k, v in case["releases"].items()}
+
+
+@pytest.mark.parametrize("value,text", [(5_000_000_000, '"5s"'), (90_000_000_000, '"1m30s"'),
+                                        (1500, '"1500ns"'), (2_000_000, '"2ms"'), (0, "0"),
+                                        ('"2s"', '"2s"')])
+def test_nri_nanoseconds_become_a_go_duration(value, text) -> None:
+    """Case v2-nri-timeout-nanoseconds: 1.7 reads the integer as nanoseconds, 2.x refuses it;
+    version 3 gets the duration 1.7 meant (its dump prints 5000000000 as "5s")."""
+    src = f'version = 2\n[plugins."io.containerd.nri.v1.nri"]\nplugin_request_timeout = {value}\n'
+    out = migrator.migrate(src, to=3).text
+    assert f"plugin_request_timeout = {text}\n" in out
+    assert migrator.migrate(out, to=2).text.endswith(f"plugin_request_timeout = {text}\n")
