@@ -1,6 +1,7 @@
 """Ask every containerd release how it reads values of the wrong type; write the table.
 
     python scripts/type_experiment.py            # runs the binaries, writes tests/data/type_refusals.json
+                                                 # and the table in docs/types.md
     python scripts/type_experiment.py --check    # runs them, exit 1 if the table is out of date
 
 For each case, `containerd-X -c FILE config dump` either fails (a decode error: containerd refuses
@@ -199,6 +200,33 @@ def build() -> dict:
     }
 
 
+DOC = REPO / "docs" / "types.md"
+BEGIN, END = "<!-- table: scripts/type_experiment.py -->", "<!-- end of table -->"
+
+
+def markdown(table: dict) -> str:
+    """The table for docs/types.md: one row per case, R where the release refused the file."""
+    lines = list(table["binaries"])
+    out = ["| case | value | " + " | ".join(lines) + " | containerd-migrate |",
+           "|---|---|" + "---|" * len(lines) + "---|"]
+    for c in table["cases"]:
+        body = c["text"].split("\n", 1)[1] if c["text"].startswith("version") else c["text"]
+        value = body.strip().replace("\n", "; ").replace("|", "\\|")
+        marks = " | ".join("R" if c["releases"][line]["refused"] else "."
+                           + (" (no key)" if line in c.get("ignored_by", ()) else "")
+                           for line in lines)
+        what = "exit 2" if c["expect"] == "refused" else "carried"
+        out.append(f"| {c['id']} | `{value}` | {marks} | {what} |")
+    return "\n".join(out)
+
+
+def write_doc(table: dict) -> None:
+    text = DOC.read_text(encoding="utf-8")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    DOC.write_text(f"{head}{BEGIN}\n{markdown(table)}\n{END}{tail}", encoding="utf-8")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="compare with the table, write nothing")
@@ -211,7 +239,8 @@ def main() -> int:
         print("up to date" if same else f"{TABLE} is out of date")
         return 0 if same else 1
     TABLE.write_text(text, encoding="utf-8")
-    print(f"wrote {TABLE} ({len(table['cases'])} cases)")
+    write_doc(table)
+    print(f"wrote {TABLE} ({len(table['cases'])} cases) and the table in {DOC}")
     return 0
 
 

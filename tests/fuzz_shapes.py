@@ -5,7 +5,8 @@
 A mutant is a corpus file (../shared/corpus/real) with one change: a value replaced by a value of
 another shape (scalar, array, table, array of tables, empty [] and {}), a table header turned into
 an array-of-tables header or the other way, or a table replaced by a scalar. Each mutant goes
-through migration to versions 1-4, an edit (`--set`), and lint. Anything but a result or a
+through migration to versions 1-4 (to 1 with --allow-loss, and for containerd 2.0), an edit
+(`--set`), and lint. Anything but a result or a
 ConfigError (LossError included) is a crash: an internal error is always a bug.
 """
 from __future__ import annotations
@@ -91,6 +92,7 @@ def check(text: str) -> list[str]:
     crashes = []
     ops = [(f"--to {to}", lambda to=to: migrator.migrate(text, to=to)) for to in (1, 2, 3, 4)]
     ops.append(("--to 1 --allow-loss", lambda: migrator.migrate(text, to=1, allow_loss=True)))
+    ops.append(("--containerd 2.0", lambda: migrator.migrate(text, containerd="2.0")))
     ops.append(("--set", lambda: _set(text)))
     ops.append(("--lint", lambda: lint(text, file="config.toml")))
     for name, op in ops:

@@ -55,6 +55,24 @@ def test_the_table_covers_the_issue() -> None:
     assert {c["id"][:2] for c in CASES.values()} == {"v1", "v2", "v3", "v4"}
 
 
+def _experiment():
+    spec = importlib.util.spec_from_file_location("type_experiment",
+                                                  REPO / "scripts" / "type_experiment.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_docs_show_the_table() -> None:
+    experiment = _experiment()
+    assert [c["id"] for c in TABLE["cases"]] == [c["id"] for c in experiment.CASES]
+    for case, spec in zip(TABLE["cases"], experiment.CASES):
+        assert {k: v for k, v in case.items() if k != "releases"} == spec
+    doc = (REPO / "docs" / "types.md").read_text(encoding="utf-8")
+    assert f"{experiment.BEGIN}\n{experiment.markdown(TABLE)}\n{experiment.END}" in doc
+
+
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES)
 def test_migration_refuses_or_carries(case: dict) -> None:
     for to in (1, 2, 3, 4):
@@ -114,12 +132,7 @@ def test_lint_reports_an_error(case: dict) -> None:
 def test_the_binaries_still_agree(case: dict) -> None:
     for line in oracle.LINES:
         oracle.require_containerd(line)
-    spec = importlib.util.spec_from_file_location("type_experiment",
-                                                  REPO / "scripts" / "type_experiment.py")
-    assert spec and spec.loader
-    experiment = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(experiment)
-    observed = experiment.observe(case["text"])
+    observed = _experiment().observe(case["text"])
     assert {k: v["refused"] for k, v in observed.items()} == \
         {k: v["refused"] for k, v in case["releases"].items()}
 
