@@ -34,10 +34,12 @@ class Block:
 
 def render_value(value: Any) -> str:
     import tomlkit
-    item = tomlkit.item(value)
-    if isinstance(value, list):
-        item.multiline(False)
-    return item.as_string()
+    if isinstance(value, list):  # tomlkit.item would make a list of tables an [[array]]
+        array = tomlkit.array()
+        array.extend(value)
+        array.multiline(False)
+        return array.as_string()
+    return tomlkit.item(value).as_string()
 
 
 def render_inline(value: dict) -> str:
