@@ -68,6 +68,7 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
                                                   if v is UNSET})
     removed.update(_refused_plugin_tables(loaded, to))
     plan = _plan(loaded, chain, removed or None, values, index, file)
+    _refuse_sets_on_arrays_of_tables(plan, loaded, file)
     found = _losses(plan, loaded, release, to, index)
     lost = [x for x in found if not x.default]
     if lost and not allow_loss:
@@ -115,6 +116,21 @@ def _plan(loaded: load.Loaded, chain: list, drops: dict | None, values: dict,
         raise ConfigError(exc.message, file=file, line=line, col=col) from None
     except ConfigError as exc:  # a key to set where the file holds a table
         raise exc.with_file(file) from None
+
+
+def _refuse_sets_on_arrays_of_tables(plan: engine.Plan, loaded: load.Loaded, file: str) -> None:
+    """A value to set where the file has `[[...]]` headers: the emitter edits values, it does
+    not turn headers into a key."""
+    if not plan.overrides:
+        return
+    headers = {st.path[:-1]: st for st in loaded.doc.statements if st.kind == "array_table"}
+    for target in plan.overrides:
+        placed = plan.placed.get(target)
+        st = headers.get(placed.source) if placed is not None else None
+        if st is not None:
+            raise ConfigError(f"cannot set {dotted(target)}: the file writes it as an array of "
+                              f"tables ([[...]] headers); edit those lines by hand",
+                              file=file, line=st.line, col=st.col)
 
 
 def _refuse_undecodable(loaded: load.Loaded, index: "_DocIndex", file: str) -> None:

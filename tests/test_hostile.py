@@ -546,6 +546,48 @@ def test_an_internal_error_is_one_line_naming_the_file_and_what_to_report(
     assert snapshot(p) == before and listing(tmp_path) == [p.name]
 
 
+# --- found by the fuzzer (tests/fuzz_shapes.py): each was an internal error -----------------
+
+def test_a_new_table_after_a_last_line_without_a_line_ending() -> None:
+    text = f"[{CRI}.containerd]\nx = 1"  # a version 1 file: the set goes to [plugins.cri]
+    out = migrator.load(text)
+    out.sandbox_image = "p"
+    assert tomllib.loads(out.dump())["plugins"]["cri"]["sandbox_image"] == "p"
+
+
+@pytest.mark.parametrize("text,name", [
+    # a version 1 file: the URI table is not read, the empty runtimes table above takes no key
+    (f"[plugins.cri.containerd.runtimes]\n[{CRI}.containerd.runtimes.runc]\n",
+     "runtime.runc.runtime_type"),
+    (f"version = 2\n[[{CRI}.containerd.runtimes.runc.options.SystemdCgroup]]\n",
+     "runtime.runc.options.SystemdCgroup"),
+])
+def test_set_where_the_file_has_a_table_or_a_list_of_tables(text: str, name: str) -> None:
+    r = run("-", "--set", f"{name}=true", input=text.encode())
+    assert r.exit_code == 2 and r.stdout_bytes == b""
+    assert "cannot set" in assert_one_error_line(r.stderr, "<stdin>")
+
+
+def test_a_plugin_table_that_is_no_table_where_other_keys_go() -> None:
+    """2.x ignores a plugin table given as a list of strings (tests/test_type_refusals.py); going
+    down to 2 the images keys go into the same CRI table, which cannot be a list."""
+    text = ('version = 3\n[plugins]\n"io.containerd.cri.v1.runtime" = [[1]]\n'
+            '[plugins."io.containerd.cri.v1.images"]\n  discard_unpacked_layers = true\n')
+    assert "version = 4" in migrator.migrate(text, to=4).text
+    with pytest.raises(ConfigError) as err:
+        migrator.migrate(text, to=2)
+    assert (err.value.line, err.value.col) == (3, 1) and "is not a table" in err.value.message
+
+
+def test_lint_fix_writes_a_list_of_tables_inline() -> None:
+    from migrator.emit import render_value
+    from migrator.lint import lint
+    assert render_value([{"a": 1}, {}]) == "[{a = 1}, {}]" and render_value(["a"]) == '["a"]'
+    text = ("version = 3\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]\n"
+            "  snapshotter = [{a = 1}]\n")
+    assert any(f.severity == "error" for f in lint(text).findings)
+
+
 # --- a few real processes ---------------------------------------------------------------------
 
 def cmd(*args: str) -> list[str]:
