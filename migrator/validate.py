@@ -376,13 +376,13 @@ def _type_name(value: Any) -> str:
 
 
 def _show(path: tuple, value: Any) -> str:
-    value = redact(path, value)
+    kind = _type_name(value)  # of the value itself: a redacted secret is shown as a string
     if isinstance(value, (dict, list)):
-        return _type_name(value)
-    text = json.dumps(value, default=str, ensure_ascii=False)
+        return kind
+    text = json.dumps(redact(path, value), default=str, ensure_ascii=False)
     if len(text) > 60:
         text = text[:57] + "..."
-    return f"{_type_name(value)} {text}"
+    return f"{kind} {text}"
 
 
 _EXPECTED = {"string": "a string", "integer": "an integer", "boolean": "a boolean (true/false)",
