@@ -224,7 +224,8 @@ def _schema_findings(loaded: load.Loaded, plan: engine.Plan, output: dict, targe
         if any(engine.has_prefix_in(src, carried) or src in carried_below
                or not losses._read(src, read) for src in origin):
             continue  # the input already had this problem (or containerd never read it)
-        if p.path[:1] in (("disabled_plugins",), ("required_plugins",)) and p.kind == "unknown-key":
+        if p.kind == "unknown-key" and p.path[:1] in (("disabled_plugins",),
+                                                      ("required_plugins",)):
             # a version 1 entry is matched against plugin IDs, a version 2+ one must be a URI
             # (containerd 1.x refuses anything else); no rule knows this ID's URI
             line, col = (index or _DocIndex(loaded)).position(p.path[:1])

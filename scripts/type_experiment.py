@@ -1,7 +1,7 @@
 """Ask every containerd release how it reads values of the wrong type; write the table.
 
-    python scripts/type_experiment.py            # runs the binaries, writes tests/data/type_refusals.json
-                                                 # and the table in docs/types.md
+    python scripts/type_experiment.py          # runs the binaries, writes the table:
+                                               # tests/data/type_refusals.json, docs/types.md
     python scripts/type_experiment.py --check    # runs them, exit 1 if the table is out of date
 
 For each case, `containerd-X -c FILE config dump` either fails (a decode error: containerd refuses
@@ -49,7 +49,8 @@ CASES = [
     # the cases of issue 15
     case("v2-disabled_plugins-integer", "version = 2\ndisabled_plugins = 5\n", "refused"),
     case("v2-cni-integer", f"version = 2\n[{CRI}]\ncni = 5\n", "refused"),
-    case("v2-runtimes-array", f'version = 2\n[{CRI}.containerd]\nruntimes = ["runc"]\n', "refused"),
+    case("v2-runtimes-array", f'version = 2\n[{CRI}.containerd]\nruntimes = ["runc"]\n',
+         "refused"),
     case("v2-options-string", f'version = 2\n[{CRI}.containerd.runtimes.runc]\n'
          'runtime_type = "io.containerd.runc.v2"\noptions = "SystemdCgroup=true"\n', "refused"),
     case("v2-imports-string", 'version = 2\nimports = "x.toml"\n', "refused"),
@@ -104,7 +105,7 @@ CASES = [
          "refused"),
     # a list of tables given as something else
     case("v2-unpack_config-table", f'version = 2\n[{LOCAL}]\nunpack_config = {{platform = "x"}}\n',
-         "refused", "the transfer plugin came in 1.7: 1.6 ignores the table, 1.7 refuses the value",
+         "refused", "the transfer plugin came in 1.7: 1.6 ignores the table, 1.7 refuses it",
          ignored_by=("1.6",)),
     case("v3-unpack_config-empty-table", f"version = 3\n[{LOCAL}]\nunpack_config = {{}}\n",
          "refused"),
@@ -115,7 +116,8 @@ CASES = [
     case("v3-plugins-array-of-tables", "version = 3\n[[plugins]]\nx = 1\n", "refused"),
     case("v3-plugin-integer", f"version = 3\n[plugins]\n\"io.containerd.cri.v1.images\" = 5\n",
          "refused"),
-    case("v3-plugin-table-array", 'version = 3\n[plugins]\n"io.containerd.cri.v1.images" = ["x"]\n',
+    case("v3-plugin-table-array",
+         'version = 3\n[plugins]\n"io.containerd.cri.v1.images" = ["x"]\n',
          "carried", "2.x re-encodes the list into a key it ignores as unknown"),
     case("v2-unknown-plugin-string", 'version = 2\n[plugins]\n"example.com.x.v1.foo" = "x"\n',
          "refused", "1.x decodes every plugins entry as a table"),
@@ -147,8 +149,8 @@ CASES = [
     case("v3-schedule_delay-integer", f"version = 3\n[{GC}]\nschedule_delay = 5\n", "refused"),
     case("v2-schedule_delay-not-a-duration", f'version = 2\n[{GC}]\nschedule_delay = "soon"\n',
          "refused"),
-    case("v2-restart-interval-integer", 'version = 2\n[plugins."io.containerd.internal.v1.restart"]'
-         "\ninterval = 5\n", "refused",
+    case("v2-restart-interval-integer",
+         'version = 2\n[plugins."io.containerd.internal.v1.restart"]\ninterval = 5\n', "refused",
          "a duration type with its own UnmarshalText: 1.x refuses an integer too"),
     case("v2-nri-timeout-nanoseconds", 'version = 2\n[plugins."io.containerd.nri.v1.nri"]\n'
          "plugin_request_timeout = 5000000000\n", "carried",
@@ -177,7 +179,8 @@ def observe(text: str, lines: tuple[str, ...] = LINES) -> dict[str, dict]:
     out = {}
     for line in lines:
         if oracle.binary(line) is None:
-            raise SystemExit(f"containerd {line} binary not found: run scripts/fetch-containerd.sh")
+            raise SystemExit(f"containerd {line} binary not found: "
+                             "run scripts/fetch-containerd.sh")
         d = oracle.dump(line, text)
         entry: dict = {"refused": d.returncode != 0}
         if d.returncode != 0:

@@ -224,7 +224,8 @@ BAD: dict[str, tuple[bytes, bool]] = {
     "runtime_type-number": (f"version = 2\n[{CRI}.containerd.runtimes.runc]\n"
                             "  runtime_type = 5\n".encode(), True),
     "options-string": (f'version = 2\n[{CRI}.containerd.runtimes.runc]\n'
-                       '  runtime_type = "io.containerd.runc.v2"\n  options = "x"\n'.encode(), True),
+                       '  runtime_type = "io.containerd.runc.v2"\n  options = "x"\n'.encode(),
+                       True),
     "runtimes-array": (f"version = 2\n[{CRI}.containerd]\n  runtimes = [1, 2]\n".encode(), True),
     "runtimes-array-of-tables": (f"version = 2\n[[{CRI}.containerd.runtimes]]\n"
                                  '  runtime_type = "x"\n'.encode(), True),
