@@ -547,6 +547,19 @@ def test_an_internal_error_is_one_line_naming_the_file_and_what_to_report(
     assert snapshot(p) == before and listing(tmp_path) == [p.name]
 
 
+def test_a_lint_internal_error_says_what_to_report_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    import migrator.lint
+
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(migrator.lint, "_lint", broken)
+    r = run("--lint", "-", input=b"version = 2\n")
+    assert r.exit_code == 2 and len(r.stderr.splitlines()) == 1
+    assert r.stderr.startswith(f"{cli.PROG}: internal error: <stdin>: KeyError")
+    assert "please report it with the input file (secrets redacted)" in r.stderr
+
+
 # --- found by the fuzzer (tests/fuzz_shapes.py): each was an internal error -----------------
 
 def test_a_new_table_after_a_last_line_without_a_line_ending() -> None:
