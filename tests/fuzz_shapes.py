@@ -5,8 +5,8 @@
 A mutant is a corpus file (../shared/corpus/real) with one change: a value replaced by a value of
 another shape (scalar, array, table, array of tables, empty [] and {}), a table header turned into
 an array-of-tables header or the other way, or a table replaced by a scalar. Each mutant goes
-through migration to versions 1-4 (to 1 with --allow-loss, and for containerd 2.0), an edit
-(`--set`), and lint. Anything but a result or a
+through migration to versions 1-4 (to 1 with --allow-loss, and for containerd 2.0), the
+registry move to hosts.toml files (`--hosts-dir`, planned only), an edit (`--set`), and lint. Anything but a result or a
 ConfigError (LossError included) is a crash: an internal error is always a bug.
 """
 from __future__ import annotations
@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 VALUES = ['5', '0', '"x"', '""', 'true', '1.5', 'nan', '1979-05-27T07:32:00Z', '[]', '["a"]',
           '[1, "a"]', '[[]]', '[["a"]]', '{}', '{a = 1}', '{a = {b = "c"}}', '[{}]',
           '[{a = 1}]', '[{runtime_type = "io.containerd.runc.v2"}]']
+HOSTS_DIR = "/nonexistent/containerd-migrate-fuzz/certs.d"  # planned only: nothing is written
 TREE_VALUES = [5, "x", True, [], ["a"], {}, {"a": 1}, [{"a": 1}], [[1]], {"a": [{"b": 1}]}]
 
 
@@ -87,12 +88,14 @@ def mutate(text: str, rng: random.Random) -> str | None:
 def check(text: str) -> list[str]:
     """The crashes of one mutant: [] when every operation gave a result or a ConfigError."""
     import migrator
+    from migrator import hosts
     from migrator.errors import ConfigError
     from migrator.lint import lint
     crashes = []
     ops = [(f"--to {to}", lambda to=to: migrator.migrate(text, to=to)) for to in (1, 2, 3, 4)]
     ops.append(("--to 1 --allow-loss", lambda: migrator.migrate(text, to=1, allow_loss=True)))
     ops.append(("--containerd 2.0", lambda: migrator.migrate(text, containerd="2.0")))
+    ops.append(("--hosts-dir", lambda: hosts.migrate_registry(text, to=3, hosts_dir=HOSTS_DIR)))
     ops.append(("--set", lambda: _set(text)))
     ops.append(("--lint", lambda: lint(text, file="config.toml")))
     for name, op in ops:
