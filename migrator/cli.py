@@ -688,9 +688,20 @@ def _internal_error(exc: BaseException, file: str | None = None,
         text = f"{type(exc).__name__}: {text}"
     if file is not None and not text.startswith(f"{file}: "):
         text = f"{file}: {text}"
-    click.echo(f"{PROG}: internal error: {text} (set {DEBUG_ENV}=1 for the traceback)",
-               err=True)
+    click.echo(f"{PROG}: internal error: {text}; {bug_notice()} (set {DEBUG_ENV}=1 for the "
+               f"traceback)", err=True)
     return EXIT_ERROR
+
+
+def bug_notice() -> str:
+    """What to do about an internal error: always a bug, never the input's fault."""
+    from importlib import metadata
+    try:
+        version = metadata.version("containerd-migrate")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        version = "(version unknown)"
+    return (f"this is a bug in containerd-migrate {version}, please report it with the input "
+            f"file (secrets redacted)")
 
 
 if __name__ == "__main__":  # pragma: no cover

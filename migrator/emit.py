@@ -34,10 +34,12 @@ class Block:
 
 def render_value(value: Any) -> str:
     import tomlkit
-    item = tomlkit.item(value)
-    if isinstance(value, list):
-        item.multiline(False)
-    return item.as_string()
+    if isinstance(value, list):  # tomlkit.item would make a list of tables an [[array]]
+        array = tomlkit.array()
+        array.extend(value)
+        array.multiline(False)
+        return array.as_string()
+    return tomlkit.item(value).as_string()
 
 
 def render_inline(value: dict) -> str:
@@ -190,6 +192,8 @@ class Emitter:
                         k += 1
                 out.append(txt)
                 pos = st.end
+            if pending[k:] or b.created:
+                self._end_line(out)  # the file's last line may have no line ending
             out.extend(self._ensure_nl(u) for _, u in pending[k:])
             for nb in b.created:
                 out.append(self._new_block_text(b, nb))
@@ -263,6 +267,11 @@ class Emitter:
         known = sorted((r for r in ranked if r[0] is not None), key=lambda r: r[0])
         return known + [r for r in ranked if r[0] is None]
 
+    def _end_line(self, out: list[str]) -> None:
+        last = next((piece for piece in reversed(out) if piece), "\n")
+        if not last.endswith("\n"):
+            out.append(self.nl)
+
     def _ensure_nl(self, unit: str) -> str:
         return unit if unit.endswith("\n") else unit + self.nl
 
@@ -281,7 +290,8 @@ class Emitter:
         if b.final == st.path:
             return self.text[st.leading:st.end]
         quote = "'" if any(p.quote == "'" for p in st.parts) else '"'
-        names = b.final[:-1] if st.kind == "array_table" else b.final  # drop the index
+        # a header names no indexes: `[[a.b]]` and a nested `[[a.b.c]]` (path a.b[0].c[0])
+        names = tuple(p for p in b.final if not isinstance(p, int))
         new_key = source.render_key(names, quote)
         target = self.mapper.target(st.path)
         rule = target.rule if target.path == b.final else self._rule_into(b)
@@ -363,19 +373,27 @@ class Emitter:
             if primary.path != st.path and not implied:
                 # renamed: only the key's last name changed where it is written (a header's own
                 # move is reported with the header)
-                kind = "converted" if primary.converts else (
+                kind = "converted" if self._converts(st, primary) else (
                     "renamed" if rel[:-1] == st.key[:-1] else "moved")
                 self._change(kind, primary.rule, st.path, primary.path, st.line)
-            elif primary.converts:
+            elif self._converts(st, primary):
                 self._change("converted", primary.converts[-1], st.path, primary.path, st.line)
             return "stay", unit
         dest = self._dest(b, primary.path[:-1])
         rel = primary.path[len(dest.final if dest.final is not None else dest.new_header):]
         dest.appended.append((self._unit(st, rel, new_value), str(rel[0])))
         if primary.path != st.path:
-            self._change("converted" if primary.converts else "moved", primary.rule, st.path,
-                         primary.path, st.line)
+            self._change("converted" if self._converts(st, primary) else "moved", primary.rule,
+                         st.path, primary.path, st.line)
         return "moved", ""
+
+    def _converts(self, st, primary) -> bool:
+        """A conversion that leaves the value as it was (a duration already written as text)
+        is no change to report."""
+        if not primary.converts:
+            return False
+        new = self.plan.values.get((st.path, primary.path), _MISSING)
+        return new is _MISSING or new != _get(self.tree, st.path)
 
     def _dest(self, b: Block, table: tuple) -> Block:
         """The block a displaced key joins: the table's owner, or a new header after b."""
@@ -580,6 +598,9 @@ def _quote(name: str, quote: str) -> str:
     if quote == "'" and "'" not in name:
         return f"'{name}'"
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_MISSING = object()
 
 
 def _get(tree: dict, path: tuple) -> Any:

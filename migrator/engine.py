@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from migrator import transforms
+from migrator.errors import ConfigError
 from migrator.report import Finding, dotted, redact
 from migrator.rules import PLUGIN_LISTS, Rule, RuleSet
 
@@ -383,9 +384,32 @@ def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None
         return plan(tree, chain, drops, mapper.kept_copies | kept, sets, spelling, strays)
     for path, value in (sets or {}).items():
         _apply_set(result, path, value)
+    _refuse_shape_conflicts(placed)
     for path, p in placed.items():
         _set(result.expected, path, p.value)
     return result
+
+
+class ShapeConflict(ConfigError):
+    """A value that is not a table lands where other settings need a table (`source`: the input
+    path of that value; the caller turns it into a position)."""
+
+    def __init__(self, message: str, source: tuple) -> None:
+        super().__init__(message)
+        self.source = source
+
+
+def _refuse_shape_conflicts(placed: dict[tuple, Placed]) -> None:
+    """e.g. a version 3 `plugins."io.containerd.cri.v1.runtime" = [...]` (2.x ignores it) going
+    down to 2, where the images plugin's keys go into the same CRI table."""
+    for path, p in placed.items():
+        for n in range(len(path) - 1, 0, -1):
+            holder = placed.get(path[:n])
+            if holder is not None and not isinstance(holder.value, dict):
+                raise ShapeConflict(
+                    f"{dotted(holder.source)} is not a table, but {dotted(p.source)} goes into "
+                    f"it ({dotted(path[:n])} in the migrated file): give it a table, or remove "
+                    f"it", holder.source)
 
 
 def _apply_set(result: Plan, path: tuple, value: Any) -> None:
@@ -398,7 +422,9 @@ def _apply_set(result: Plan, path: tuple, value: Any) -> None:
     inside = [p for p in result.placed if p[:len(path)] == path and len(p) > len(path)]
     above = [p for p in result.placed if path[:len(p)] == p]
     if inside or above:
-        raise ValueError(f"{dotted(path)} is a table here, or inside a value; cannot set it")
+        # e.g. `runtime_type = [{}]`: a list of tables holds the key; the caller names the file
+        raise ConfigError(f"cannot set {dotted(path)}: the file has a table there, or a value "
+                          f"that holds it")
     result.added[path] = value
     result.placed[path] = Placed(value, (99, ()), ())
 

@@ -58,8 +58,9 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
         result.changes.append(Change(
             "encoding", "utf8-bom", "UTF-8 byte-order mark removed: containerd 2.x refuses a "
             "file that starts with one", from_line=1, release="2.0"))
-    chain = rules.chain(loaded.version, to, release)
     index = _DocIndex(loaded)
+    _refuse_undecodable(loaded, index, file)
+    chain = rules.chain(loaded.version, to, release)
     strays = mixed.strays(loaded, to, release, index.problems)
     if not chain and not sets and not strays:
         return result
@@ -69,8 +70,8 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     removed.update(_refused_plugin_tables(loaded, to))
     spelling = _spelling(release or to)
     chains = {path: steps for path, (_, steps) in strays.items()}
-    plan = engine.plan(loaded.tree, chain, removed or None, sets=values, spelling=spelling,
-                       strays=chains)
+    plan = _plan(loaded, chain, removed or None, values, index, file, spelling, chains)
+    _refuse_sets_on_arrays_of_tables(plan, loaded, file)
     found = _losses(plan, loaded, release, to, index)
     lost = [x for x in found if not x.default]
     if lost and not allow_loss:
@@ -81,10 +82,10 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     # a list that names a lost plugin keeps its other entries (rules/plugin-references.toml)
     rewrites = {x.target: x.keep for x in found if x.keep is not None}
     if found:
-        plan = engine.plan(loaded.tree, chain, {**removed, **{x.source: x.why + (
+        plan = _plan(loaded, chain, {**removed, **{x.source: x.why + (
             " (its value is the default, so nothing changes)" if x.default else "")
-            for x in found if x.keep is None}}, sets={**values, **rewrites},
-            spelling=spelling, strays=chains)
+            for x in found if x.keep is None}}, {**values, **rewrites}, index, file,
+            spelling, chains)
     version = to if (to >= 2 or "version" in loaded.tree) else None
     if not chain and result.text == loaded.text and not plan.overrides and not plan.added \
             and not plan.dropped and not strays:
@@ -128,6 +129,43 @@ def _spelling(target: int | str):
     from migrator import losses, validate
     schema = losses.schema(target)
     return lambda table, key: validate.option_spelling(schema, table, key)
+
+
+def _plan(loaded: load.Loaded, chain: list, drops: dict | None, values: dict,
+          index: "_DocIndex", file: str, spelling, strays: dict) -> engine.Plan:
+    try:
+        return engine.plan(loaded.tree, chain, drops, sets=values, spelling=spelling,
+                           strays=strays)
+    except engine.ShapeConflict as exc:  # a value of the wrong shape where a table must be
+        line, col = index.position(exc.source, below=True)
+        raise ConfigError(exc.message, file=file, line=line, col=col) from None
+    except ConfigError as exc:  # a key to set where the file holds a table
+        raise exc.with_file(file) from None
+
+
+def _refuse_sets_on_arrays_of_tables(plan: engine.Plan, loaded: load.Loaded, file: str) -> None:
+    """A value to set where the file has `[[...]]` headers: the emitter edits values, it does
+    not turn headers into a key."""
+    if not plan.overrides:
+        return
+    headers = {st.path[:-1]: st for st in loaded.doc.statements if st.kind == "array_table"}
+    for target in plan.overrides:
+        placed = plan.placed.get(target)
+        st = headers.get(placed.source) if placed is not None else None
+        if st is not None:
+            raise ConfigError(f"cannot set {dotted(target)}: the file writes it as an array of "
+                              f"tables ([[...]] headers); edit those lines by hand",
+                              file=file, line=st.line, col=st.col)
+
+
+def _refuse_undecodable(loaded: load.Loaded, index: "_DocIndex", file: str) -> None:
+    """A value of a type containerd refuses to start with (migrator.decoding) is bad input: the
+    migrated file could only carry it, and nothing would read either."""
+    from migrator import decoding
+    refused = decoding.refusals(loaded.tree, loaded.version, index.problems())
+    if refused:
+        line, col = index.position(refused[0].path, below=True)
+        raise ConfigError(refused[0].message, file=file, line=line, col=col)
 
 
 def _refused_plugin_tables(loaded: load.Loaded, to: int) -> dict[tuple, str]:
@@ -206,15 +244,32 @@ def _schema_findings(loaded: load.Loaded, plan: engine.Plan, output: dict, targe
     for path, placed in plan.placed.items():
         sources.setdefault(path, placed.source)
     below = engine.under({p.path for p in out_problems}, sources.items())
+    carried_below = _prefixes(carried)
     for p in out_problems:
-        origin = below.get(p.path, ())
-        if any(engine.has_prefix_in(src, carried) or not losses._read(src, read)
-               for src in origin):
+        # the values placed at or below the problem, or the one value (an array, a table moved
+        # whole) that holds it
+        origin = below.get(p.path) or [sources[p.path[:n]] for n in range(len(p.path) - 1, 0, -1)
+                                       if p.path[:n] in sources][:1]
+        if any(engine.has_prefix_in(src, carried) or src in carried_below
+               or not losses._read(src, read) for src in origin):
             continue  # the input already had this problem (or containerd never read it)
+        if p.kind == "unknown-key" and p.path[:1] in (("disabled_plugins",),
+                                                      ("required_plugins",)):
+            # a version 1 entry is matched against plugin IDs, a version 2+ one must be a URI
+            # (containerd 1.x refuses anything else); no rule knows this ID's URI
+            line, col = (index or _DocIndex(loaded)).position(p.path[:1])
+            raise ConfigError(f"{p.message}; write the plugin's URI in the version "
+                              f"{loaded.version} file, or remove the entry",
+                              file=file, line=line, col=col)
         if downgrade:  # an older release cannot take what the newer file says
             raise LossError(f"containerd {target} cannot read this: {p.message}", [], file=file)
         raise InternalError(f"{file}: the migrated file fails the target schema: {p.message}")
     return found
+
+
+def _prefixes(paths: set[tuple]) -> set[tuple]:
+    """Every proper prefix of the paths: a value whose path is one holds a problem inside."""
+    return {path[:n] for path in paths for n in range(1, len(path))}
 
 
 class _DocIndex:
@@ -246,12 +301,15 @@ class _DocIndex:
             self._first, self._first_kv = first, first_kv
         return self._first, self._first_kv
 
-    def position(self, path: tuple) -> tuple[int | None, int | None]:
+    def position(self, path: tuple, below: bool = False) -> tuple[int | None, int | None]:
         """Line and column of the statement that writes path, or the closest table above it
-        (the longest statement path that is a prefix of path; the first such statement)."""
+        (the longest statement path that is a prefix of path; the first such statement); with
+        `below`, a statement under path comes before one above it (`[[a.b]]` writes a.b[0])."""
         first, _ = self._exact()
         for n in range(len(path), -1, -1):
             i = first.get(path[:n])
+            if i is None and below and n == len(path):
+                i = self._first_under().get(path)
             if i is not None:
                 st = self.loaded.doc.statements[i]
                 return st.line, st.col
@@ -263,9 +321,8 @@ class _DocIndex:
         hits = [i for n in range(len(path) + 1) if (i := first_kv.get(path[:n])) is not None]
         return self.loaded.doc.statements[min(hits)].line if hits else None
 
-    def drop_line(self, prefix: tuple) -> int | None:
-        """The line of the first statement at or below prefix, or of a key/value above it
-        (an inline table that holds it)."""
+    def _first_under(self) -> dict[tuple, int]:
+        """Any path prefix -> the first statement at or below it."""
         if self._under is None:
             under: dict[tuple, int] = {}
             for i, st in enumerate(self.loaded.doc.statements):
@@ -275,9 +332,14 @@ class _DocIndex:
                         break  # and so are all shorter prefixes, from an earlier statement
                     under[key] = i
             self._under = under
+        return self._under
+
+    def drop_line(self, prefix: tuple) -> int | None:
+        """The line of the first statement at or below prefix, or of a key/value above it
+        (an inline table that holds it)."""
         _, first_kv = self._exact()
         hits = [i for n in range(len(prefix) + 1) if (i := first_kv.get(prefix[:n])) is not None]
-        below = self._under.get(prefix)
+        below = self._first_under().get(prefix)
         if below is not None:
             hits.append(below)
         return self.loaded.doc.statements[min(hits)].line if hits else None

@@ -16,6 +16,8 @@ a suggestion and a kind:
   images".pinned_images.sandbox. Short plugin IDs (`[plugins.cri]`) in a version 2+ file and
   `disabled_plugins` entries that are not URIs are reported here too.
 * "type": a value of the wrong TOML type, or a string that is not a Go duration.
+* "refused": never made here; migrator.decoding marks the type problems that containerd refuses
+  to start with.
 * "other": everything else (version constant, missing `version`), and option-name lint:
 
 Runtime `options` tables are free-form in containerd (decoded by the shim's options type). Where
@@ -44,7 +46,7 @@ from typing import Any, Iterable, Literal
 from migrator.report import dotted, redact
 from migrator.resources import data_path
 
-ProblemKind = Literal["unknown-key", "type", "other"]
+ProblemKind = Literal["unknown-key", "type", "refused", "other"]
 
 VERSION_FILES = {1: "containerd-config-v1.json", 2: "containerd-config-v2.json",
                  3: "containerd-config-v3.json", 4: "containerd-config-v4.json"}
@@ -118,6 +120,11 @@ def _compiled(name: str) -> tuple[dict, bool]:
     if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], dict)):
         return build()  # an entry that is not ours after all
     return data[0], data[1] is True
+
+
+def load_schema_cached(version: int | str) -> dict:
+    """The schema as a dict, shared: callers must not modify it."""
+    return _load(_key(version))
 
 
 def load_schema(version: int | str) -> dict:
@@ -384,13 +391,13 @@ def _type_name(value: Any) -> str:
 
 
 def _show(path: tuple, value: Any) -> str:
-    value = redact(path, value)
+    kind = _type_name(value)  # of the value itself: a redacted secret is shown as a string
     if isinstance(value, (dict, list)):
-        return _type_name(value)
-    text = json.dumps(value, default=str, ensure_ascii=False)
+        return kind
+    text = json.dumps(redact(path, value), default=str, ensure_ascii=False)
     if len(text) > 60:
         text = text[:57] + "..."
-    return f"{_type_name(value)} {text}"
+    return f"{kind} {text}"
 
 
 _EXPECTED = {"string": "a string", "integer": "an integer", "boolean": "a boolean (true/false)",
@@ -442,7 +449,7 @@ def _convert(err, root: dict) -> list[SchemaProblem]:
         return out
     if kw in ("minimum", "maximum") and isinstance(err.instance, int):
         return [SchemaProblem(path, f"{_where(path)} must be a Go duration such as \"10s\"; "
-                                    f"containerd 2.x accepts an integer only when it is 0, got "
+                                    f"containerd accepts an integer only when it is 0, got "
                                     f"{_show(path, err.instance)}", None, "type")]
     if kw == "pattern":
         if len(path) >= 1 and path[0] in ("disabled_plugins", "required_plugins"):

@@ -434,7 +434,7 @@ class Builder:
                     schema["properties"] = props
             return schema
         if t == "duration-string" and latest.get("go_type", "string") != "string":
-            return self.duration_type()
+            return self.duration_type(latest.get("go_type") == "time.Duration")
         if t.startswith("array<"):
             items = [(line, f["items"]) for line, f in entries if "items" in f]
             if items:
@@ -442,16 +442,18 @@ class Builder:
             return _scalar_schema(t)
         return _scalar_schema(t)
 
-    def duration_type(self) -> dict:
+    def duration_type(self, plain: bool = False) -> dict:
         """A Go duration type with UnmarshalText (int64 underneath), not a plain string.
 
         go-toml v2 (2.x) hands any value's raw text to UnmarshalText, so an integer only parses
-        when it is 0 ("0" is a valid Go duration); go-toml v1 (1.x) stores an integer as
-        nanoseconds."""
+        when it is 0 ("0" is a valid Go duration); so does go-toml v1 (1.x) for a type with its
+        own UnmarshalText (the gc scheduler's delays: `schedule_delay = 5` stops 1.6.39 and
+        1.7.34 with "missing unit in duration", tests/data/type_refusals.json), while a plain
+        time.Duration (NRI's timeouts) takes an integer as nanoseconds."""
         schema = {"type": ["string", "integer"], "pattern": DURATION_PATTERN}
-        if self.lines[0].startswith("2."):
+        if self.lines[0].startswith("2.") or not plain:
             schema.update({"minimum": 0, "maximum": 0})
-            schema["x-containerd-integer"] = "only 0 (go-toml v2 parses the integer's text)"
+            schema["x-containerd-integer"] = "only 0 (UnmarshalText parses the integer's text)"
         else:
             schema["x-containerd-integer"] = "nanoseconds (go-toml v1)"
         return schema

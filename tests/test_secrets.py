@@ -57,10 +57,6 @@ V2_SECRETS = f"""version = 2
 [{CRI}.registry.configs."ghcr.io".auth]
   "password" = \"\"\"{MARK}-multiline-5\"\"\"
   'identitytoken' = "{MARK}-escaped-\\u0036"
-[{CRI}.registry.configs."x.io".auth]
-  password = 12345678901
-  identitytoken = ["{MARK}-array-7"]
-  auth = {{ nested = "{MARK}-table-8" }}
 [{CRI}.registry]
   configs."dotted.io".auth.password = "{MARK}-dotted-9"
 [{CRI}.registry.headers]
@@ -74,6 +70,13 @@ V2_SECRETS = f"""version = 2
   systemd_cgroup = "https://carl:{MARK}-url-wrong-type-15@x.io"
 """
 NUMERIC = "12345678901"
+# Secrets of types containerd refuses to start with: the migration refuses the file (exit 2) and
+# its one line names the key, never the value (tests/test_type_refusals.py).
+WRONG_TYPES = f"""[{CRI}.registry.configs."x.io".auth]
+  password = {NUMERIC}
+  identitytoken = ["{MARK}-array-7"]
+  auth = {{ nested = "{MARK}-table-8" }}
+"""
 
 V1_SECRETS = f"""[plugins.cri.registry.auths."https://gcr.io"]
   username = "bob"
@@ -161,8 +164,17 @@ def test_the_report_says_what_moved_without_the_values(tmp_path: Path) -> None:
     moved = [c["from_path"] for c in report["changes"] if c["kind"] == "moved"]
     assert any('configs."gcr.io".auth' in m for m in moved)
     assert "registry.configs" in r.stderr and leaks(r.stderr, r.stdout_bytes) == []
-    # a wrong type at a secret key is a warning naming the key, not the value
-    assert any("x.io" in f["path"] and "password" in f["path"] for f in report["findings"])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_secret_of_a_refused_type_is_named_not_shown(tmp_path: Path, mode: str) -> None:
+    p = tmp_path / "config.toml"
+    p.write_text(V2_SECRETS + WRONG_TYPES)
+    r = run(p.name, "--to", "3", *MODES[mode])
+    assert r.exit_code == 2 and r.stdout_bytes == b""
+    assert 'configs."x.io".auth' in r.stderr and "refuse" in r.stderr
+    assert leaks(r.stderr) == [] and len(r.stderr.splitlines()) == 1
+    assert leaks(files_but(tmp_path, "config.toml")) == []
 
 
 def test_the_diff_redacts_every_secret_statement(tmp_path: Path) -> None:
@@ -420,7 +432,7 @@ def test_url_user_information_is_a_secret_value() -> None:
 
 def test_secret_values_and_scrub() -> None:
     import tomllib
-    values = secret_values(tomllib.loads(V2_SECRETS))
+    values = secret_values(tomllib.loads(V2_SECRETS + WRONG_TYPES))
     assert {f"{MARK}-pass-1", f"{MARK}-literal-4", f"{MARK}-escaped-6", f"{MARK}-array-7",
             f"{MARK}-table-8", f"{MARK}-dotted-9", f"Bearer {MARK}-header-10", NUMERIC} <= values
     assert "bob" not in values and "al" not in values  # usernames are not secrets

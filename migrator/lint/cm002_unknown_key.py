@@ -112,7 +112,9 @@ def _option_table(ctx: Context, table: tuple) -> dict | None:
 def check(ctx: Context) -> None:
     if ctx.version is None:
         return
-    for p in ctx.problems(judged_by(ctx)):
+    # wrong types first: a value containerd refuses to start with is the finding to keep when
+    # the same key has another problem too (a plugin table that is neither a URI nor a table)
+    for p in sorted(ctx.problems(judged_by(ctx)), key=lambda p: p.kind != "type"):
         if not p.path or p.path[0] == "version" or ctx.is_claimed(p.path):
             continue
         if p.kind == "type":
