@@ -67,7 +67,7 @@ V2_SECRETS = f"""version = 2
 [{CRI}.registry.mirrors."https://al:{MARK}-url-key-14@q.io"]
   endpoint = ["https://q.io"]
 [{CRI}]
-  systemd_cgroup = "https://carl:{MARK}-url-wrong-type-15@x.io"
+  sandbox_image = "https://carl:{MARK}-url-in-a-value-15@x.io"
 """
 NUMERIC = "12345678901"
 # Secrets of types containerd refuses to start with: the migration refuses the file (exit 2) and
@@ -97,8 +97,8 @@ V3_SECRETS = f"""version = 3
   Authorization = ["Basic {MARK}-v3-header"]
 [{IMAGES}.registry.mirrors."docker.io"]
   endpoint = ["https://bob:{MARK}-v3-url@mirror.example.com"]
-[plugins."io.containerd.cri.v1.runtime"]
-  enable_selinux = "https://carl:{MARK}-v3-url-wrong-type@x.io"
+[{IMAGES}.pinned_images]
+  sandbox = "https://carl:{MARK}-v3-url-in-a-value@x.io"
 """
 
 # v3 -> v2 cannot express two CNI bin dirs: a LossError (exit 3) in a file with secrets
@@ -335,13 +335,16 @@ def test_library_reports_hold_no_secret(version: str, to: int) -> None:
 
 # --- URL user information, in every channel ---------------------------------------------------
 
+# a runtime option of the wrong type is one containerd reads (the shim decodes options later),
+# so the migration goes on and its schema warning names the value
 URL_IN_VALUES = f"""version = 2
 [{CRI}.containerd]
   default_runtime_name = "https://dan:{MARK}-u1@x.io"
-  snapshotter = ["https://{MARK}-u2@x.io"]
+  snapshotter = "https://{MARK}-u2@x.io"
 [{CRI}]
   sandbox_image = "https://eve:{MARK}-u3@registry.example.com/pause"
-  systemd_cgroup = "https://fay:{MARK}-u4@x.io"
+[{CRI}.containerd.runtimes.runc.options]
+  SystemdCgroup = "https://fay:{MARK}-u4@x.io"
 """
 
 
