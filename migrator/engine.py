@@ -461,8 +461,9 @@ def _warn(result: Plan, t: Target, path: tuple, warned: dict[tuple[str, str], No
     for rule in t.rules:
         if rule.differs:
             prefix = dotted_path(path[:len(rule.src.segments)])
-            if (rule.id, prefix) not in warned:
-                warned[(rule.id, prefix)] = None
+            # a key of its own: the rule's `warn` (below) is another finding at the same path
+            if (rule.id + " differs", prefix) not in warned:
+                warned[(rule.id + " differs", prefix)] = None
                 result.findings.append(Finding(
                     "info", rule.id, f"containerd's own migration differs here: {rule.differs}",
                     prefix))
