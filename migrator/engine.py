@@ -410,8 +410,8 @@ def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None
                 result.dropped.append(Dropped(path, value, t.converts[-1], new.reason))
                 continue
             result.values[(path, t.path)] = new
-            merge = bool(t.converts) and not t.stays and any(transforms.TRANSFORMS[r.transform[0]].merge_lists
-                                             for r in t.converts if r.transform)
+            merge = not t.stays and any(transforms.TRANSFORMS[r.transform[0]].merge_lists
+                                        for r in t.converts if r.transform)
             _place(result, Placed(new, t.rank(), path, merge), t.path)
         if steppers:
             _checks(result, steppers, path, value, warned)
