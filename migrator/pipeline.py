@@ -85,8 +85,8 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
         why = {x.source: x.why + (" (its value is the default, so nothing changes)"
                                   if x.default else "") for x in found if x.keep is None}
         # what a split leaves at its source goes alone: the part with a target form stays
-        parts = {x.source: f"{why.pop(x.source)}; the rest of it went to "
-                 f"{dotted(plan.mapper.target(x.source).path or ())}" for x in found
+        parts = {x.source: f"{why.pop(x.source)}; the part that has a form in the target "
+                 f"went to {dotted(plan.mapper.target(x.source).path or ())}" for x in found
                  if x.keep is None and _remainder_at(plan, x.source, x.target)}
         plan = _plan(loaded, chain, {**removed, **why}, {**values, **rewrites}, index, file,
                      spelling, chains, parts)
