@@ -197,10 +197,28 @@ class Emitter:
             out.extend(self._ensure_nl(u) for _, u in pending[k:])
             for nb in b.created:
                 out.append(self._new_block_text(b, nb))
+        if not self.doc.statements:
+            return self._statementless("".join(out))
         out.append(self.text[pos:])
         result = self._version_header("".join(out))
         if not self.text.endswith("\n") and result.endswith(self.nl) and self.text:
             result = result[: -len(self.nl)]
+        return result
+
+    def _statementless(self, created: str) -> str:
+        """A file of nothing but comments and blank lines (or nothing at all: containerd's
+        defaults): all of it stays on top, then the version line, then what was added."""
+        text, nl = self.text, self.nl
+        version = ""
+        if self.version is not None:
+            self._change("header", None, ("version",), ("version",), 1)
+            version = f"version = {self.version}{nl}"
+        if not version and not created:
+            return text
+        head = text if not text or text.endswith("\n") else text + nl
+        result = head + version + (nl if version and created else "") + created
+        if text and not text.endswith("\n"):
+            result = result[: -len(nl)]
         return result
 
     def _version_header(self, text: str) -> str:

@@ -93,8 +93,6 @@ def read_regular(path: str | os.PathLike[str]) -> bytes:
 
 
 def parse_toml(text: str, file: str) -> dict:
-    if not text.strip(" \t\r\n"):  # TOML's whitespace: a lone form feed is invalid TOML
-        raise ConfigError("file is empty", file=file)
     offset = long_key(text)
     if offset is not None:
         raise _too_deep(text, file, offset)

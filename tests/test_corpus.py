@@ -63,7 +63,13 @@ def test_corpus_file(path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EMPTY))
-def test_empty_corpus_file_is_bad_input(name: str) -> None:
+def test_an_empty_corpus_file_migrates_to_the_version_line(name: str) -> None:
+    """An empty config is every default (containerd reads it; issue 15): the migration writes
+    the version line and nothing else, and going to version 1 leaves it empty."""
     assert CORPUS is not None
-    with pytest.raises(migrator.ConfigError, match="empty"):
-        migrator.migrate((CORPUS / name).read_bytes(), to=3, file=name)
+    data = (CORPUS / name).read_bytes()
+    for to in (2, 3, 4):
+        result = migrator.migrate(data, to=to, file=name)
+        assert result.text == f"version = {to}\n"
+        assert [c.kind for c in result.changes] == ["header"]
+    assert migrator.migrate(data, to=1, file=name).text == data.decode()
