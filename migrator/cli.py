@@ -437,7 +437,7 @@ def _binary_stdin() -> BinaryIO:
 def _read(name: str) -> bytes:
     """The file's bytes, at most one more than the library accepts (it then says so), so that
     `/dev/zero` or a huge file cannot eat the memory."""
-    from migrator.load import MAX_BYTES
+    from migrator.loading import MAX_BYTES
 
     if name == STDIN:
         return _binary_stdin().read(MAX_BYTES + 1)
@@ -520,7 +520,7 @@ def _secrets_of(data: bytes | str) -> set[str]:
 
 
 def _secrets_of_file(path: str | None) -> set[str]:
-    from migrator.load import MAX_BYTES
+    from migrator.loading import MAX_BYTES
     if not path or path.startswith("<"):
         return set()
     try:

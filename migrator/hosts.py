@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from migrator import engine, load, rules
+from migrator import engine, loading, rules
 from migrator.errors import ConfigError
 from migrator.report import Change, Finding, MigrationResult, dotted, is_secret, parse_dotted
 
@@ -236,7 +236,7 @@ class RegistryPlan:
     headers: bool = False                     # registry.headers is set (it stays)
 
 
-def _where(loaded: load.Loaded, path: tuple) -> tuple[int | None, int | None]:
+def _where(loaded: loading.Loaded, path: tuple) -> tuple[int | None, int | None]:
     """Line and column of the statement that writes `path` (or its closest table), else of
     the first statement inside it."""
     above = [st for st in loaded.doc.statements if path[:len(st.path)] == st.path]
@@ -246,7 +246,7 @@ def _where(loaded: load.Loaded, path: tuple) -> tuple[int | None, int | None]:
     return (best.line, best.col) if best else (None, None)
 
 
-def _table(value: Any, path: tuple, loaded: load.Loaded, file: str) -> dict:
+def _table(value: Any, path: tuple, loaded: loading.Loaded, file: str) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -255,7 +255,7 @@ def _table(value: Any, path: tuple, loaded: load.Loaded, file: str) -> dict:
     return value
 
 
-def _entry(raw: Any, path: tuple, loaded: load.Loaded, file: str,
+def _entry(raw: Any, path: tuple, loaded: loading.Loaded, file: str,
            findings: list[Finding]) -> Entry:
     line, col = _where(loaded, path)
     if not isinstance(raw, str) or not raw.strip():
@@ -286,7 +286,7 @@ def _entry(raw: Any, path: tuple, loaded: load.Loaded, file: str,
     return Entry(f"{scheme}://{netloc}{u.path}", scheme, netloc, u.path)
 
 
-def _tls_keys(tls: dict, path: tuple, loaded: load.Loaded, file: str) -> dict[str, Any]:
+def _tls_keys(tls: dict, path: tuple, loaded: loading.Loaded, file: str) -> dict[str, Any]:
     line, col = _where(loaded, path)
     for key, value in tls.items():
         want = bool if key == "insecure_skip_verify" else str
@@ -310,7 +310,7 @@ def _tls_keys(tls: dict, path: tuple, loaded: load.Loaded, file: str) -> dict[st
     return out
 
 
-def plan_hosts(loaded: load.Loaded, *, file: str = "<string>") -> RegistryPlan:
+def plan_hosts(loaded: loading.Loaded, *, file: str = "<string>") -> RegistryPlan:
     """Everything to write, from the input tree alone; ConfigError for anything unsafe."""
     prefix = REGISTRY[loaded.version]
     reg: Any = loaded.tree
@@ -471,7 +471,7 @@ def migrate_registry(text: str | bytes, *, to: int | None, hosts_dir: str | os.P
     except ConfigError as exc:
         raise exc.with_file(file) from None
     root = _hosts_root(hosts_dir, file)
-    loaded = load.load(text, file, pipeline.supported_versions())
+    loaded = loading.load(text, file, pipeline.supported_versions())
     plan = plan_hosts(loaded, file=file)
     chain = rules.chain(loaded.version, target, release)
     mapper = engine.Mapper(chain, tree=loaded.tree)
@@ -537,7 +537,7 @@ def _hosts_root(hosts_dir: str | os.PathLike[str], file: str) -> Path:
     return Path(os.path.normpath(text))
 
 
-def _report(result: MigrationResult, loaded: load.Loaded, plan: RegistryPlan, root: Path,
+def _report(result: MigrationResult, loaded: loading.Loaded, plan: RegistryPlan, root: Path,
             files: dict[Path, str], allow_loss: bool, where_to, release: str | None,
             target: int, containerd: str | None, headers: bool) -> None:
     by_registry = {hf.registry: root / hf.directory / HOSTS_FILE for hf in plan.files}

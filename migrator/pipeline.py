@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import tomllib
 
-from migrator import accounting, engine, load, rules
+from migrator import accounting, engine, loading, rules
 from migrator.emit import Emitter
 from migrator.errors import ConfigError, LossError
 from migrator.report import Change, Finding, MigrationResult, dotted
@@ -14,6 +14,7 @@ class InternalError(RuntimeError):
 
 
 def supported_versions() -> tuple[int, ...]:
+    """The config versions the rules connect, oldest first: (1, 2, 3, 4)."""
     return rules.known_versions()
 
 
@@ -51,7 +52,7 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
         to, release = resolve_target(to, containerd)
     except ConfigError as exc:
         raise exc.with_file(file) from None
-    loaded = load.load(text, file, supported_versions())
+    loaded = loading.load(text, file, supported_versions())
     result = MigrationResult(text=loaded.text, source_version=loaded.version,
                              target_version=to, input_text=_as_text(text), file=file)
     if loaded.had_bom:
@@ -105,7 +106,7 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     return result
 
 
-def _refused_plugin_tables(loaded: load.Loaded, to: int) -> dict[tuple, str]:
+def _refused_plugin_tables(loaded: loading.Loaded, to: int) -> dict[tuple, str]:
     """containerd 1.x refuses a version 2 file whose plugin table is not keyed by a URI
     ("invalid plugin key URI"); 2.x ignores such a table. Going down to 2, it goes."""
     if to != 2 or loaded.version < 3:
@@ -136,7 +137,7 @@ def _unset_sources(tree: dict, chain: list, paths: set[tuple]) -> dict[tuple, st
     return out
 
 
-def _losses(plan: engine.Plan, loaded: load.Loaded, release: str | None, to: int,
+def _losses(plan: engine.Plan, loaded: loading.Loaded, release: str | None, to: int,
             index: "_DocIndex | None" = None) -> list:
     from migrator import losses
     found = [losses.Loss(d.path, (), d.reason) for d in plan.dropped if d.loss]
@@ -151,7 +152,7 @@ def _losses(plan: engine.Plan, loaded: load.Loaded, release: str | None, to: int
     return found + losses.find(plan, problems, release, loaded.version)
 
 
-def _schema_findings(loaded: load.Loaded, plan: engine.Plan, output: dict, target: int | str,
+def _schema_findings(loaded: loading.Loaded, plan: engine.Plan, output: dict, target: int | str,
                      file: str, downgrade: bool = False,
                      index: "_DocIndex | None" = None) -> list[Finding]:
     """Input problems are warnings; the output may only repeat them, never add its own."""
@@ -192,7 +193,7 @@ class _DocIndex:
     """Lookups into the input that the report needs for many paths: built once per migration
     (lazily), so that each lookup costs a few dict probes instead of a scan of the document."""
 
-    def __init__(self, loaded: load.Loaded) -> None:
+    def __init__(self, loaded: loading.Loaded) -> None:
         self.loaded = loaded
         self._problems: list | None = None
         self._first: dict[tuple, int] | None = None      # exact path -> first statement
@@ -254,11 +255,11 @@ class _DocIndex:
         return self.loaded.doc.statements[min(hits)].line if hits else None
 
 
-def _position(loaded: load.Loaded, path: tuple) -> tuple[int | None, int | None]:
+def _position(loaded: loading.Loaded, path: tuple) -> tuple[int | None, int | None]:
     return _DocIndex(loaded).position(path)
 
 
-def _line(loaded: load.Loaded, path: tuple) -> int | None:
+def _line(loaded: loading.Loaded, path: tuple) -> int | None:
     return _DocIndex(loaded).line(path)
 
 

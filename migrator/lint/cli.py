@@ -131,7 +131,7 @@ def lint_main(paths: list[str] | tuple[str, ...], *, containerd: str | None = No
 
 
 def _read(name: str) -> bytes:
-    from migrator.load import MAX_BYTES
+    from migrator.loading import MAX_BYTES
     if name == STDIN:
         return sys.stdin.buffer.read(MAX_BYTES + 1)
     with open(name, "rb") as f:
