@@ -165,10 +165,16 @@ def _schema_findings(loaded: loading.Loaded, plan: engine.Plan, output: dict, ta
     for name in loaded.tree.get("plugins", {}):
         if name in losses.known_plugins() and name not in read_here:
             native = rules.native_release(loaded.version) or f"version {loaded.version}"
-            found.append(Finding(
-                "warning", "not-read", f"containerd {native} ignores this table: plugin {name} "
-                f"does not exist there", dotted(("plugins", name)),
-                *index.position(("plugins", name))))
+            if "version" not in loaded.tree:  # a drop-in, most likely: say what each reads
+                message = (f"plugin table {name} in a file without a version line: containerd "
+                           "1.x reads the file as version 1 and ignores this table, 2.x reads "
+                           "it; a drop-in is read at the root config's version: add that "
+                           "version line")
+            else:
+                message = (f"containerd {native} ignores this table: plugin {name} does not "
+                           "exist there")
+            found.append(Finding("warning", "not-read", message, dotted(("plugins", name)),
+                                 *index.position(("plugins", name))))
     carried = {p.path for p in problems}
     read = losses.plugins_read(loaded.version)
     out_problems = validate.validate(output, target)
