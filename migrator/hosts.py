@@ -512,7 +512,10 @@ def migrate_registry(text: str | bytes, *, to: int | None, hosts_dir: str | os.P
                          file=file, sets=sets or None)
     except ValueError as exc:
         raise ConfigError(f"cannot set config_path in this file ({exc})", file=file) from None
-    files = {root / hf.directory / HOSTS_FILE: hf.render() for hf in plan.files}
+    result.text, comments = _move_comments(loaded, plan, result.text)
+    files = {root / hf.directory / HOSTS_FILE: _with_comments(hf.render(),
+                                                               comments.get(hf.directory, []))
+             for hf in plan.files}
     for path in files:  # belt and braces: validated names cannot leave the directory
         if Path(os.path.normpath(path)).parent.parent != Path(os.path.normpath(root)):
             raise ConfigError(f"{path} is outside {root}; nothing written", file=file)
@@ -522,6 +525,61 @@ def migrate_registry(text: str | bytes, *, to: int | None, hosts_dir: str | os.P
         _conflicts(files, overwrite, file)
         result.findings.extend(_shadowing(root, plan, file))
     return result, files
+
+
+def _move_comments(loaded: loading.Loaded, plan: RegistryPlan,
+                   out: str) -> tuple[str, dict[str, list[str]]]:
+    """The comments of the registry tables that became hosts.toml files go with them.
+
+    The emitter keeps a removed statement's comments where it stood (comments travel with their
+    keys); for mirrors and TLS tables they describe a registry that now lives in its hosts.toml,
+    so they move there: `{directory: [comment lines]}`. The text loses only those comments
+    (checked: it means the same); a comment whose registry has no file stays."""
+    text = loaded.text
+    nl = "\r\n" if "\r\n" in text else "\n"
+    directory = {hf.registry: hf.directory for hf in plan.files}
+    owners: list[tuple[tuple, list[str]]] = []
+    depth = len(plan.source_prefix) + 1
+    for path in plan.mirror_paths:
+        name = path[depth] if len(path) > depth else None
+        if name in directory:
+            owners.append((path[:depth + 1], [directory[name]]))
+    for x, path in plan.tls_paths.items():
+        dirs = [t.split("/")[0] for t in plan.tls_targets.get(x, [])]
+        if dirs:
+            owners.append((path, dirs))
+    moved: dict[str, list[str]] = {}
+    new, cursor = out, 0
+    for st in loaded.doc.statements:
+        dirs = next((d for prefix, d in owners if st.path[:len(prefix)] == prefix), None)
+        if dirs is None or (st.leading == st.start and st.comment_start is None):
+            continue
+        chunk = text[st.leading:st.start]
+        if st.comment_start is not None:
+            end = text.find("\n", st.comment_start)
+            comment = text[st.comment_start:len(text) if end < 0 else end].rstrip("\r")
+            line = text[st.start:st.key_start]
+            chunk += line[:len(line) - len(line.lstrip(" \t"))] + comment + nl
+        at = new.find(chunk, cursor)
+        if at < 0:
+            continue
+        new, cursor = new[:at] + new[at + len(chunk):], at
+        lines = [ln.strip() for ln in chunk.splitlines() if ln.strip().startswith("#")]
+        for d in dict.fromkeys(dirs):
+            moved.setdefault(d, []).extend(lines)
+    try:
+        if tomllib.loads(new) != tomllib.loads(out):
+            return out, {}
+    except tomllib.TOMLDecodeError:
+        return out, {}
+    return new, moved
+
+
+def _with_comments(content: str, comments: list[str]) -> str:
+    if not comments:
+        return content
+    head, _, rest = content.partition("\n")
+    return head + "\n" + "".join(c + "\n" for c in comments) + rest
 
 
 def _hosts_root(hosts_dir: str | os.PathLike[str], file: str) -> Path:
