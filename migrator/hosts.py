@@ -563,7 +563,7 @@ def _move_comments(loaded: loading.Loaded, plan: RegistryPlan,
         at = new.find(chunk, cursor)
         if at < 0:
             continue
-        new, cursor = new[:at] + new[at + len(chunk):], at
+        new, cursor = _tidy(new[:at] + new[at + len(chunk):], at, nl)
         lines = [ln.strip() for ln in chunk.splitlines() if ln.strip().startswith("#")]
         for d in dict.fromkeys(dirs):
             moved.setdefault(d, []).extend(lines)
@@ -573,6 +573,19 @@ def _move_comments(loaded: loading.Loaded, plan: RegistryPlan,
     except tomllib.TOMLDecodeError:
         return out, {}
     return new, moved
+
+
+def _tidy(text: str, at: int, nl: str) -> tuple[str, int]:
+    """After a removal at `at` (a line start), no double blank line and no blank line at the
+    end of the file (docs/emitting.md: what disappears takes a blank line along)."""
+    blank = nl + nl
+    while at >= len(blank) and text[at - len(blank):at] == blank and \
+            (text.startswith(nl, at) or at == len(text)):
+        text, at = text[:at - len(nl)] + text[at:], at - len(nl)
+    if not text[at:].strip() and text[:at].strip():
+        text = text.rstrip("\r\n") + nl
+        at = len(text)
+    return text, at
 
 
 def _with_comments(content: str, comments: list[str]) -> str:

@@ -58,7 +58,7 @@ def progress(total: int, quiet: bool = False) -> Iterator[Callable[[int, str], N
         yield lambda i, name: None
         return
     line = _Line(sys.stderr, total)
-    sys.stderr = line  # type: ignore[assignment]
+    sys.stderr = line
     try:
         yield line.step
     finally:
