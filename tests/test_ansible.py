@@ -1,5 +1,5 @@
 """contrib/ansible/containerd_config.py under real ansible-core (connection local, the module run
-by this venv's Python): one playbook, run once with --check --diff and once for real.
+by this venv's Python): one playbook, run with --check --diff and then for real.
 
 Tasks: migrate a v2 file to 3 (mirrors into hosts.toml files, with a backup), set SystemdCgroup,
 the same task again (unchanged), then the failures: a loss without allow_loss, bad TOML, a
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -68,11 +67,14 @@ PLAYBOOK = """
       containerd_config: {path: "{{ d }}/loss.toml", settings: {sandbox_imag: x}}
       register: typo
       ignore_errors: true
+    - name: neither to nor containerd nor settings, the file keeps its version
+      containerd_config: {path: "{{ d }}/loss.toml"}
+      register: same
     - name: keep the results for the test
       copy:
         dest: "{{ d }}/results.json"
         content: "{{ dict(migrated=migrated, systemd=systemd, again=again, loss=loss, bad=bad,
-                          typo=typo) | to_json }}"
+                          typo=typo, same=same) | to_json }}"
       check_mode: false
 """
 
@@ -106,9 +108,16 @@ def _failures_leave_files_alone(r: dict, node: Path) -> None:
                                        "(did you mean sandbox_image?)")
     assert (node / "loss.toml").read_text() == LOSS
     assert (node / "bad.toml").read_text() == BAD
+    assert r["same"]["changed"] is False and r["same"]["target_version"] == 3
 
 
-def test_check_mode_reports_and_diffs_and_writes_nothing(node: Path) -> None:
+def test_check_mode_then_the_real_run(node: Path) -> None:
+    """The same playbook on the same files: first --check --diff, then for real."""
+    _check_mode_reports_and_diffs_and_writes_nothing(node)
+    _real_run_migrates_sets_and_is_idempotent(node)
+
+
+def _check_mode_reports_and_diffs_and_writes_nothing(node: Path) -> None:
     r, log = _run(node, "--check", "--diff")
     assert (node / "config.toml").read_text() == MAIN
     assert not (node / "certs.d").exists()
@@ -127,7 +136,7 @@ def test_check_mode_reports_and_diffs_and_writes_nothing(node: Path) -> None:
     assert SECRET not in log and SECRET not in json.dumps(r)
 
 
-def test_real_run_migrates_sets_and_is_idempotent(node: Path) -> None:
+def _real_run_migrates_sets_and_is_idempotent(node: Path) -> None:
     r, log = _run(node, "--diff")
     out = (node / "config.toml").read_text()
     cfg = migrator.load(out)
@@ -146,4 +155,3 @@ def test_real_run_migrates_sets_and_is_idempotent(node: Path) -> None:
     assert r["again"]["hosts_files"] == []
     _failures_leave_files_alone(r, node)
     assert SECRET not in log and SECRET not in json.dumps(r)
-    shutil.rmtree(node / "certs.d")

@@ -127,11 +127,9 @@ def _assignments(settings):
 
 def _plan(p, text):
     """(result, {hosts path: content}) without writing anything."""
-    from migrator import migrate
+    from migrator import ConfigError, load, migrate
     from migrator.hosts import migrate_registry
     from migrator.settings import apply_sets
-
-    from migrator import ConfigError
 
     first = None
     if p["settings"]:
@@ -141,13 +139,16 @@ def _plan(p, text):
             raise exc.with_file(p["path"]) from None
         first = apply_sets(text, assignments, to=p["to"],
                            containerd=p["containerd"], allow_loss=p["allow_loss"], file=p["path"])
-    elif p["hosts_dir"] is None:
-        first = migrate(text, to=p["to"], containerd=p["containerd"],
-                        allow_loss=p["allow_loss"], file=p["path"])
+    to = p["to"]
+    if first is None and to is None and p["containerd"] is None:  # the file keeps its version
+        to = load(text, file=p["path"]).version
+    if first is None and p["hosts_dir"] is None:
+        first = migrate(text, to=to, containerd=p["containerd"], allow_loss=p["allow_loss"],
+                        file=p["path"])
     if p["hosts_dir"] is None:
         return first, {}
     result, hosts = migrate_registry(first.text if first else text,
-                                     to=first.target_version if first else p["to"],
+                                     to=first.target_version if first else to,
                                      containerd=p["containerd"], hosts_dir=p["hosts_dir"],
                                      overwrite=p["overwrite_hosts"],
                                      allow_loss=p["allow_loss"], file=p["path"])
