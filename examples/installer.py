@@ -9,6 +9,7 @@ Checked with `mypy --strict examples/installer.py` (tests/test_installer_api.py)
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import migrator
@@ -16,9 +17,10 @@ import migrator
 NVIDIA = "/usr/bin/nvidia-container-runtime"
 
 
-def configure(text: str, *, pause: str, certs_d: str, containerd: str | None = None) -> str:
+def configure(text: str, *, pause: str, certs_d: str, containerd: str | None = None,
+              file: str = "<string>") -> str:
     """The edited text, in the file's own version, comments and untouched lines kept."""
-    cfg: migrator.Config = migrator.load(text, containerd=containerd)
+    cfg: migrator.Config = migrator.load(text, containerd=containerd, file=file)
     cfg.systemd_cgroup = True                 # the default runtime's SystemdCgroup option
     cfg.sandbox_image = pause
     nvidia = cfg.runtime("nvidia")
@@ -41,16 +43,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pause", default="registry.k8s.io/pause:3.10")
     parser.add_argument("--certs-d", default="/etc/containerd/certs.d")
     args = parser.parse_args(argv)
+    before = os.stat(args.config)             # the write refuses a file changed meanwhile
     with open(args.config, "rb") as f:
         original = f.read().decode("utf-8")
     try:
         text = configure(original, pause=args.pause, certs_d=args.certs_d,
-                         containerd=args.containerd)
+                         containerd=args.containerd, file=args.config)
     except migrator.ConfigError as exc:       # bad input, or a setting this version cannot hold
-        print(f"{args.config}{str(exc).removeprefix('<string>')}", file=sys.stderr)
+        print(exc, file=sys.stderr)           # file:line:col: message
         return 2
     if text != original:
-        migrator.write_atomic(args.config, text.encode("utf-8"), backup_suffix=".bak")
+        migrator.write_atomic(args.config, text.encode("utf-8"), backup_suffix=".bak",
+                              expect=before)
     return 0
 
 
