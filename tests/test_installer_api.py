@@ -3,6 +3,7 @@ docstrings, a version, misspelt names refused, and examples/installer.py clean u
 and doing what Kubespray and the NVIDIA toolkit do, for every config version."""
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import shutil
 import subprocess
@@ -17,10 +18,10 @@ import migrator
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "installer.py"
 
-sys.path.insert(0, str(EXAMPLE.parent))
-import installer  # noqa: E402  (examples/installer.py)
-
-sys.path.remove(str(EXAMPLE.parent))
+_spec = importlib.util.spec_from_file_location("examples_installer", EXAMPLE)
+assert _spec is not None and _spec.loader is not None
+installer = importlib.util.module_from_spec(_spec)  # by path: PyPI has a package "installer"
+_spec.loader.exec_module(installer)
 
 
 def _mypy(tmp_path: Path, *files: Path) -> subprocess.CompletedProcess[str]:
