@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator import source, transforms
-from migrator.engine import Mapper, Plan, Target, dotted_path, leaves
+from migrator.engine import Mapper, Plan, Target, dotted_path, leaves, map_entries
 from migrator.report import Change, dotted
 from migrator.rules import PLUGIN_LISTS, Rule
 from migrator.source import Document, Statement
@@ -34,10 +34,12 @@ class Block:
 
 def render_value(value: Any) -> str:
     import tomlkit
-    item = tomlkit.item(value)
-    if isinstance(value, list):
-        item.multiline(False)
-    return item.as_string()
+    if isinstance(value, list):  # tomlkit.item would make a list of tables an [[array]]
+        array = tomlkit.array()
+        array.extend(value)
+        array.multiline(False)
+        return array.as_string()
+    return tomlkit.item(value).as_string()
 
 
 def render_inline(value: dict) -> str:
@@ -190,6 +192,8 @@ class Emitter:
                         k += 1
                 out.append(txt)
                 pos = st.end
+            if pending[k:] or b.created:
+                self._end_line(out)  # the file's last line may have no line ending
             out.extend(self._ensure_nl(u) for _, u in pending[k:])
             for nb in b.created:
                 out.append(self._new_block_text(b, nb))
@@ -263,6 +267,11 @@ class Emitter:
         known = sorted((r for r in ranked if r[0] is not None), key=lambda r: r[0])
         return known + [r for r in ranked if r[0] is None]
 
+    def _end_line(self, out: list[str]) -> None:
+        last = next((piece for piece in reversed(out) if piece), "\n")
+        if not last.endswith("\n"):
+            out.append(self.nl)
+
     def _ensure_nl(self, unit: str) -> str:
         return unit if unit.endswith("\n") else unit + self.nl
 
@@ -281,7 +290,8 @@ class Emitter:
         if b.final == st.path:
             return self.text[st.leading:st.end]
         quote = "'" if any(p.quote == "'" for p in st.parts) else '"'
-        names = b.final[:-1] if st.kind == "array_table" else b.final  # drop the index
+        # a header names no indexes: `[[a.b]]` and a nested `[[a.b.c]]` (path a.b[0].c[0])
+        names = tuple(p for p in b.final if not isinstance(p, int))
         new_key = source.render_key(names, quote)
         target = self.mapper.target(st.path)
         rule = target.rule if target.path == b.final else self._rule_into(b)
@@ -363,19 +373,27 @@ class Emitter:
             if primary.path != st.path and not implied:
                 # renamed: only the key's last name changed where it is written (a header's own
                 # move is reported with the header)
-                kind = "converted" if primary.converts else (
+                kind = "converted" if self._converts(st, primary) else (
                     "renamed" if rel[:-1] == st.key[:-1] else "moved")
                 self._change(kind, primary.rule, st.path, primary.path, st.line)
-            elif primary.converts:
+            elif self._converts(st, primary):
                 self._change("converted", primary.converts[-1], st.path, primary.path, st.line)
             return "stay", unit
         dest = self._dest(b, primary.path[:-1])
         rel = primary.path[len(dest.final if dest.final is not None else dest.new_header):]
         dest.appended.append((self._unit(st, rel, new_value), str(rel[0])))
         if primary.path != st.path:
-            self._change("converted" if primary.converts else "moved", primary.rule, st.path,
-                         primary.path, st.line)
+            self._change("converted" if self._converts(st, primary) else "moved", primary.rule,
+                         st.path, primary.path, st.line)
         return "moved", ""
+
+    def _converts(self, st, primary) -> bool:
+        """A conversion that leaves the value as it was (a duration already written as text)
+        is no change to report."""
+        if not primary.converts:
+            return False
+        new = self.plan.values.get((st.path, primary.path), _MISSING)
+        return new is _MISSING or new != _get(self.tree, st.path)
 
     def _dest(self, b: Block, table: tuple) -> Block:
         """The block a displaced key joins: the table's owner, or a new header after b."""
@@ -452,26 +470,16 @@ class Emitter:
 
     def _entries_text(self, st: Statement) -> str:
         """Rename list entries token by token; entries that collapse into their neighbour go."""
-        import tomllib
         t = self.text
-        written: list[str] = []
         pieces: list[tuple[int, int, str | None]] = []   # element span, new text (None: gone)
-        for (a, b_) in st.elements:
+        entries = map_entries(self.mapper, _get(self.tree, st.path))
+        for (a, b_), (name, new, rules) in zip(st.elements, entries, strict=True):
             raw = t[a:b_]
-            try:
-                name = tomllib.loads("v = " + raw)["v"]
-            except tomllib.TOMLDecodeError:
-                name = None
-            if not isinstance(name, str):
+            if not isinstance(name, str) or new == [name]:
                 pieces.append((a, b_, raw))
                 continue
-            new, rules = self.mapper.entry(name)
-            new = [n for n in new if not (written and n == written[-1] and n != name)]
-            written.extend(new)
-            if new == [name]:
-                pieces.append((a, b_, raw))
-                continue
-            self._entry_change(rules[-1] if rules else None, st, name, new)
+            self._entry_change(rules[-1] if rules else None, st, name, new,
+                               self.mapper.entry(name)[0])
             quote = raw[0] if raw[0] in "\"'" else '"'
             pieces.append((a, b_, ", ".join(_quote(n, quote) for n in new) if new else None))
         if all(p[2] is not None for p in pieces):
@@ -492,11 +500,15 @@ class Emitter:
         out.append(tail if kept else tail.lstrip(" \t").removeprefix(","))
         return "".join(out)
 
-    def _entry_change(self, rule: Rule | None, st: Statement, old: str, new: list[str]) -> None:
+    def _entry_change(self, rule: Rule | None, st: Statement, old: str, new: list[str],
+                      names: list[str]) -> None:
+        merged = [n for n in names if n not in new]
+        reason = _reason("renamed", rule) + (
+            f"; {', '.join(_quote(n, chr(34)) for n in merged)} already listed" if merged else "")
         self.changes.append(Change(
             kind="renamed", rule=rule.id if rule else "entry",
-            reason=_reason("renamed", rule), from_path=f"{st.path[0]} {_quote(old, chr(34))}",
-            from_line=st.line, to_path=f"{st.path[0]} " + ", ".join(_quote(n, '"') for n in new),
+            reason=reason, from_path=f"{st.path[0]} {_quote(old, chr(34))}",
+            from_line=st.line, to_path=f"{st.path[0]} " + ", ".join(_quote(n, '"') for n in names),
             release=rule.release if rule else None, source=rule.source if rule else None,
             differs=rule.differs if rule else None))
 
@@ -577,6 +589,8 @@ def _reason(kind: str, rule: Rule | None) -> str:
         return kind
     if kind == "copied":
         return "containerd 2.x reads this setting here as well"
+    if rule.kind == "spell" and rule.reason:
+        return rule.reason
     if rule.reverse:  # a downgrade: the release named is the one that moved it away
         return (f"where the older config version has it (containerd {rule.release} moved it)"
                 if rule.release else "where the older config version has it")
@@ -587,6 +601,9 @@ def _quote(name: str, quote: str) -> str:
     if quote == "'" and "'" not in name:
         return f"'{name}'"
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_MISSING = object()
 
 
 def _get(tree: dict, path: tuple) -> Any:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import tomllib
 
-from migrator import accounting, engine, loading, rules
+from migrator import accounting, engine, loading, mixed, rules
 from migrator.emit import Emitter
 from migrator.errors import ConfigError, LossError
 from migrator.report import Change, Finding, MigrationResult, dotted
@@ -59,15 +59,20 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
         result.changes.append(Change(
             "encoding", "utf8-bom", "UTF-8 byte-order mark removed: containerd 2.x refuses a "
             "file that starts with one", from_line=1, release="2.0"))
+    index = _DocIndex(loaded)
+    _refuse_undecodable(loaded, index, file)
     chain = rules.chain(loaded.version, to, release)
-    if not chain and not sets:
+    strays = mixed.strays(loaded, to, release, index.problems)
+    if not chain and not sets and not strays:
         return result
     values = {p: v for p, v in (sets or {}).items() if v is not UNSET}
     removed = _unset_sources(loaded.tree, chain, {p for p, v in (sets or {}).items()
                                                   if v is UNSET})
     removed.update(_refused_plugin_tables(loaded, to))
-    plan = engine.plan(loaded.tree, chain, removed or None, sets=values)
-    index = _DocIndex(loaded)
+    spelling = _spelling(release or to)
+    chains = {path: steps for path, (_, steps) in strays.items()}
+    plan = _plan(loaded, chain, removed or None, values, index, file, spelling, chains)
+    _refuse_sets_on_arrays_of_tables(plan, loaded, file)
     found = _losses(plan, loaded, release, to, index)
     lost = [x for x in found if not x.default]
     if lost and not allow_loss:
@@ -75,13 +80,16 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
                         f"{len(lost)} setting(s): " + "; ".join(
                             loss.format(index.line(loss.source)) for loss in lost),
                         lost, file=file)
+    # a list that names a lost plugin keeps its other entries (rules/plugin-references.toml)
+    rewrites = {x.target: x.keep for x in found if x.keep is not None}
     if found:
-        plan = engine.plan(loaded.tree, chain, {**removed, **{x.source: x.why + (
+        plan = _plan(loaded, chain, {**removed, **{x.source: x.why + (
             " (its value is the default, so nothing changes)" if x.default else "")
-            for x in found}}, sets=values)
+            for x in found if x.keep is None}}, {**values, **rewrites}, index, file,
+            spelling, chains)
     version = to if (to >= 2 or "version" in loaded.tree) else None
     if not chain and result.text == loaded.text and not plan.overrides and not plan.added \
-            and not plan.dropped:
+            and not plan.dropped and not strays:
         return result
     from migrator.losses import schema
     emitter = Emitter(loaded.doc, plan, loaded.tree, version, schema(release or to))
@@ -95,7 +103,11 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     result.changes.extend(emitter.changes)
     result.changes.extend(_drops(plan, index, {x.source for x in found} if found else set()))
     result.changes.extend(Change("set", "set", "set on request", to_path=dotted(path))
-                          for path in plan.overrides)
+                          for path in plan.overrides if path not in rewrites)
+    result.changes.extend(Change("dropped", "loss", x.why + "; those entries go, the others "
+                                 "stay", from_path=dotted(x.source),
+                                 from_line=index.line(x.source))
+                          for x in found if x.keep is not None)
     result.changes.sort(key=lambda c: (c.kind not in ("encoding", "header"), c.from_line or 0))
     lost = accounting.unaccounted(loaded.tree, output_tree, plan, result.changes)
     if lost:
@@ -103,7 +115,58 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     result.findings.extend(_schema_findings(loaded, plan, output_tree, release or to, file,
                                             downgrade=to < loaded.version, index=index))
     result.findings.extend(plan.findings)
+    result.findings.extend(mixed.findings(loaded, strays, index.position))
+    if release is not None and to > loaded.version:  # going down, these are losses
+        from migrator import losses
+        result.findings.extend(Finding("warning", "plugin-reference", x.why, dotted(x.source),
+                                       *index.position(x.source))
+                               for x in losses.references(plan, release))
     return result
+
+
+def _spelling(target: int | str):
+    """(table, key) -> the target's name for a key written in another case (`spell` rules),
+    from the target's schema, that is from containerd's key inventory."""
+    from migrator import losses, validate
+    schema = losses.schema(target)
+    return lambda table, key: validate.option_spelling(schema, table, key)
+
+
+def _plan(loaded: loading.Loaded, chain: list, drops: dict | None, values: dict,
+          index: "_DocIndex", file: str, spelling, strays: dict) -> engine.Plan:
+    try:
+        return engine.plan(loaded.tree, chain, drops, sets=values, spelling=spelling,
+                           strays=strays)
+    except engine.ShapeConflict as exc:  # a value of the wrong shape where a table must be
+        line, col = index.position(exc.source, below=True)
+        raise ConfigError(exc.message, file=file, line=line, col=col) from None
+    except ConfigError as exc:  # a key to set where the file holds a table
+        raise exc.with_file(file) from None
+
+
+def _refuse_sets_on_arrays_of_tables(plan: engine.Plan, loaded: loading.Loaded, file: str) -> None:
+    """A value to set where the file has `[[...]]` headers: the emitter edits values, it does
+    not turn headers into a key."""
+    if not plan.overrides:
+        return
+    headers = {st.path[:-1]: st for st in loaded.doc.statements if st.kind == "array_table"}
+    for target in plan.overrides:
+        placed = plan.placed.get(target)
+        st = headers.get(placed.source) if placed is not None else None
+        if st is not None:
+            raise ConfigError(f"cannot set {dotted(target)}: the file writes it as an array of "
+                              f"tables ([[...]] headers); edit those lines by hand",
+                              file=file, line=st.line, col=st.col)
+
+
+def _refuse_undecodable(loaded: loading.Loaded, index: "_DocIndex", file: str) -> None:
+    """A value of a type containerd refuses to start with (migrator.decoding) is bad input: the
+    migrated file could only carry it, and nothing would read either."""
+    from migrator import decoding
+    refused = decoding.refusals(loaded.tree, loaded.version, index.problems())
+    if refused:
+        line, col = index.position(refused[0].path, below=True)
+        raise ConfigError(refused[0].message, file=file, line=line, col=col)
 
 
 def _refused_plugin_tables(loaded: loading.Loaded, to: int) -> dict[tuple, str]:
@@ -149,7 +212,11 @@ def _losses(plan: engine.Plan, loaded: loading.Loaded, release: str | None, to: 
         return found
     index = index or _DocIndex(loaded)
     problems = {p.path for p in index.problems()}
-    return found + losses.find(plan, problems, release, loaded.version)
+    found += losses.find(plan, problems, release, loaded.version)
+    if to < loaded.version:  # upward, a missing plugin is the rules' business (and warned)
+        seen = {x.source for x in found}
+        found += [x for x in losses.references(plan, release) if x.source not in seen]
+    return found
 
 
 def _schema_findings(loaded: loading.Loaded, plan: engine.Plan, output: dict, target: int | str,
@@ -184,15 +251,32 @@ def _schema_findings(loaded: loading.Loaded, plan: engine.Plan, output: dict, ta
     for path, placed in plan.placed.items():
         sources.setdefault(path, placed.source)
     below = engine.under({p.path for p in out_problems}, sources.items())
+    carried_below = _prefixes(carried)
     for p in out_problems:
-        origin = below.get(p.path, ())
-        if any(engine.has_prefix_in(src, carried) or not losses._read(src, read)
-               for src in origin):
+        # the values placed at or below the problem, or the one value (an array, a table moved
+        # whole) that holds it
+        origin = below.get(p.path) or [sources[p.path[:n]] for n in range(len(p.path) - 1, 0, -1)
+                                       if p.path[:n] in sources][:1]
+        if any(engine.has_prefix_in(src, carried) or src in carried_below
+               or not losses._read(src, read) for src in origin):
             continue  # the input already had this problem (or containerd never read it)
+        if p.kind == "unknown-key" and p.path[:1] in (("disabled_plugins",),
+                                                      ("required_plugins",)):
+            # a version 1 entry is matched against plugin IDs, a version 2+ one must be a URI
+            # (containerd 1.x refuses anything else); no rule knows this ID's URI
+            line, col = (index or _DocIndex(loaded)).position(p.path[:1])
+            raise ConfigError(f"{p.message}; write the plugin's URI in the version "
+                              f"{loaded.version} file, or remove the entry",
+                              file=file, line=line, col=col)
         if downgrade:  # an older release cannot take what the newer file says
             raise LossError(f"containerd {target} cannot read this: {p.message}", [], file=file)
         raise InternalError(f"{file}: the migrated file fails the target schema: {p.message}")
     return found
+
+
+def _prefixes(paths: set[tuple]) -> set[tuple]:
+    """Every proper prefix of the paths: a value whose path is one holds a problem inside."""
+    return {path[:n] for path in paths for n in range(1, len(path))}
 
 
 class _DocIndex:
@@ -224,12 +308,15 @@ class _DocIndex:
             self._first, self._first_kv = first, first_kv
         return self._first, self._first_kv
 
-    def position(self, path: tuple) -> tuple[int | None, int | None]:
+    def position(self, path: tuple, below: bool = False) -> tuple[int | None, int | None]:
         """Line and column of the statement that writes path, or the closest table above it
-        (the longest statement path that is a prefix of path; the first such statement)."""
+        (the longest statement path that is a prefix of path; the first such statement); with
+        `below`, a statement under path comes before one above it (`[[a.b]]` writes a.b[0])."""
         first, _ = self._exact()
         for n in range(len(path), -1, -1):
             i = first.get(path[:n])
+            if i is None and below and n == len(path):
+                i = self._first_under().get(path)
             if i is not None:
                 st = self.loaded.doc.statements[i]
                 return st.line, st.col
@@ -241,9 +328,8 @@ class _DocIndex:
         hits = [i for n in range(len(path) + 1) if (i := first_kv.get(path[:n])) is not None]
         return self.loaded.doc.statements[min(hits)].line if hits else None
 
-    def drop_line(self, prefix: tuple) -> int | None:
-        """The line of the first statement at or below prefix, or of a key/value above it
-        (an inline table that holds it)."""
+    def _first_under(self) -> dict[tuple, int]:
+        """Any path prefix -> the first statement at or below it."""
         if self._under is None:
             under: dict[tuple, int] = {}
             for i, st in enumerate(self.loaded.doc.statements):
@@ -253,9 +339,14 @@ class _DocIndex:
                         break  # and so are all shorter prefixes, from an earlier statement
                     under[key] = i
             self._under = under
+        return self._under
+
+    def drop_line(self, prefix: tuple) -> int | None:
+        """The line of the first statement at or below prefix, or of a key/value above it
+        (an inline table that holds it)."""
         _, first_kv = self._exact()
         hits = [i for n in range(len(prefix) + 1) if (i := first_kv.get(prefix[:n])) is not None]
-        below = self._under.get(prefix)
+        below = self._first_under().get(prefix)
         if below is not None:
             hits.append(below)
         return self.loaded.doc.statements[min(hits)].line if hits else None

@@ -64,7 +64,32 @@ def _unsuffix(value: Any, suffix: str) -> Any:
     raise Unrepresentable(f"{value!r} does not end in {suffix!r}")
 
 
+def _nanoseconds(value: Any) -> Any:
+    """An integer as go-toml v1 reads it into a time.Duration (nanoseconds), as the Go duration
+    text go-toml v2 wants; anything else stays (a string already is one, 0 is valid)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value == 0:
+        return value
+    sign, n = ("-" if value < 0 else ""), abs(value)
+    for unit, size in (("s", 10**9), ("ms", 10**6), ("us", 10**3)):
+        if n % size == 0:
+            n //= size
+            break
+    else:
+        return f"{sign}{n}ns"
+    if unit != "s":
+        return f"{sign}{n}{unit}"
+    h, rest = divmod(n, 3600)
+    m, sec = divmod(rest, 60)
+    text = (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{sec}s" if sec else "")
+    return sign + text
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 TRANSFORMS: dict[str, Transform] = {
+    "nanoseconds": Transform(_nanoseconds, _same, lambda text, *a: None),
     "suffix": Transform(_suffix, _unsuffix, lambda text, *a: None),
     "wrap_list": Transform(_wrap, _unwrap, lambda text, *a: f"[{text}]"),
     "flag_in_list": Transform(_flag_on, _flag_off, lambda text, *a: None, merge_lists=True),

@@ -16,11 +16,16 @@ a suggestion and a kind:
   images".pinned_images.sandbox. Short plugin IDs (`[plugins.cri]`) in a version 2+ file and
   `disabled_plugins` entries that are not URIs are reported here too.
 * "type": a value of the wrong TOML type, or a string that is not a Go duration.
+* "refused": never made here; migrator.decoding marks the type problems that containerd refuses
+  to start with.
 * "other": everything else (version constant, missing `version`), and option-name lint:
 
-Runtime `options` tables are free-form in containerd (decoded by the shim's options type), so the
-schema accepts any key there. On top of the schema this module reports, as kind "other", option
-keys that are not option names but are close to one (`SystemdCgroups`, or a case variant such as
+Runtime `options` tables are free-form in containerd (decoded by the shim's options type). Where
+`runtime_type` is a runc shim the schemas close them with an if/then (this module evaluates
+if/then like jsonschema does), so a name the runc options do not have is an "unknown-key"; an
+option name in another case is not (2.x matches any case), and is left to the option lint. On
+top of the schema this module reports, as kind "other", option keys of the open tables that are
+not option names but are close to one (`SystemdCgroups`, or a case variant such as
 `SystemdCGroup` that go-toml v1 does not match): 1.x drops such keys silently, and 2.x keeps a
 case variant next to the default spelling in the merged options.
 
@@ -41,7 +46,7 @@ from typing import Any, Iterable, Literal
 from migrator.report import dotted, redact
 from migrator.resources import data_path
 
-ProblemKind = Literal["unknown-key", "type", "other"]
+ProblemKind = Literal["unknown-key", "type", "refused", "other"]
 
 VERSION_FILES = {1: "containerd-config-v1.json", 2: "containerd-config-v2.json",
                  3: "containerd-config-v3.json", 4: "containerd-config-v4.json"}
@@ -117,6 +122,11 @@ def _compiled(name: str) -> tuple[dict, bool]:
     return data[0], data[1] is True
 
 
+def load_schema_cached(version: int | str) -> dict:
+    """The schema as a dict, shared: callers must not modify it."""
+    return _load(_key(version))
+
+
 def load_schema(version: int | str) -> dict:
     """The schema as a dict (a copy: callers may modify it)."""
     return copy.deepcopy(_load(_key(version)))
@@ -146,7 +156,8 @@ _JSONSCHEMA_2020_12 = frozenset({
     "oneOf", "pattern", "patternProperties", "prefixItems", "properties", "propertyNames",
     "required", "type", "unevaluatedItems", "unevaluatedProperties", "uniqueItems"})
 _SUPPORTED = frozenset({"type", "properties", "additionalProperties", "items", "pattern",
-                        "minimum", "maximum", "propertyNames", "const", "required", "enum"})
+                        "minimum", "maximum", "propertyNames", "const", "required", "enum",
+                        "if", "then"})
 _TYPES = frozenset({"array", "boolean", "integer", "null", "number", "object", "string"})
 
 
@@ -188,7 +199,7 @@ def _supported(schema: dict) -> bool:
             return False
         subs = list(node.get("properties", {}).values()) if isinstance(
             node.get("properties", {}), dict) else [None]
-        for k in ("items", "propertyNames"):
+        for k in ("items", "propertyNames", "if", "then"):
             if k in node:
                 subs.append(node[k])
         if isinstance(node.get("additionalProperties"), dict):
@@ -300,6 +311,14 @@ def _errors(node: dict, instance: Any, path: tuple, names: bool, out: list) -> N
             if all(not _equal(each, instance) for each in v):
                 out.append(_Error(f"{instance!r} is not one of {v!r}", k, v, instance, node,
                                   path, names))
+        elif k == "if":
+            # if/then (the runc options closed by runtime_type): `then` applies where `if` holds
+            then = node.get("then")
+            if isinstance(then, dict):
+                probe: list = []
+                _errors(v, instance, path, names, probe)
+                if not probe:
+                    _errors(then, instance, path, names, out)
         elif k == "required":
             if isinstance(instance, dict):
                 for prop in v:
@@ -330,10 +349,13 @@ def validate(tree: dict, version: int | str) -> list[SchemaProblem]:
     problems.extend(_option_lint(tree, schema, (), _is_1x(schema)))
     if isinstance(tree, dict):
         problems.extend(_former_plugins(tree, schema))
+    unknown = {p.path for p in problems if p.kind == "unknown-key"}
     seen: set[tuple] = set()
     out = []
     for p in problems:
         k = (p.path, p.message)
+        if p.kind == "other" and p.path in unknown:
+            continue  # an option-name near miss the schema already reports (closed options)
         if k not in seen:
             seen.add(k)
             out.append(p)
@@ -369,13 +391,13 @@ def _type_name(value: Any) -> str:
 
 
 def _show(path: tuple, value: Any) -> str:
-    value = redact(path, value)
+    kind = _type_name(value)  # of the value itself: a redacted secret is shown as a string
     if isinstance(value, (dict, list)):
-        return _type_name(value)
-    text = json.dumps(value, default=str, ensure_ascii=False)
+        return kind
+    text = json.dumps(redact(path, value), default=str, ensure_ascii=False)
     if len(text) > 60:
         text = text[:57] + "..."
-    return f"{_type_name(value)} {text}"
+    return f"{kind} {text}"
 
 
 _EXPECTED = {"string": "a string", "integer": "an integer", "boolean": "a boolean (true/false)",
@@ -390,9 +412,10 @@ def _convert(err, root: dict) -> list[SchemaProblem]:
         props = err.schema.get("properties", {})
         former = err.schema.get("x-containerd-former-keys", {})
         out = []
+        lowered = _lowered(props) if err.schema.get("x-containerd-case-insensitive") else {}
         for key in err.instance:
-            if key in props:
-                continue
+            if key in props or (isinstance(key, str) and key.lower() in lowered):
+                continue  # another case of an option name: _option_lint says what it does
             msg = f"unknown key {json.dumps(key)} in {_where(path)}"
             if key in former:
                 suggestion, why = _former(former[key])
@@ -426,7 +449,7 @@ def _convert(err, root: dict) -> list[SchemaProblem]:
         return out
     if kw in ("minimum", "maximum") and isinstance(err.instance, int):
         return [SchemaProblem(path, f"{_where(path)} must be a Go duration such as \"10s\"; "
-                                    f"containerd 2.x accepts an integer only when it is 0, got "
+                                    f"containerd accepts an integer only when it is 0, got "
                                     f"{_show(path, err.instance)}", None, "type")]
     if kw == "pattern":
         if len(path) >= 1 and path[0] in ("disabled_plugins", "required_plugins"):
@@ -563,6 +586,12 @@ def _go_toml_v1_names(name: str) -> set[str]:
     return {name, name.lower(), name.upper(), name[:1].lower() + name[1:]}
 
 
+def reads_spelling(name: str, key: str, one: bool) -> bool:
+    """Whether containerd matches `key` to the untagged option field `name`: 2.x (go-toml v2)
+    in any case, 1.x (go-toml v1) only the spellings of _go_toml_v1_names."""
+    return key in _go_toml_v1_names(name) if one else key.lower() == name.lower()
+
+
 _LOWERED: dict[int, tuple[dict, dict[str, str]]] = {}
 
 
@@ -572,6 +601,21 @@ def _lowered(props: dict) -> dict[str, str]:
     if hit is None or hit[0] is not props:
         hit = _LOWERED[id(props)] = (props, {k.lower(): k for k in props})
     return hit[1]
+
+
+def option_spelling(schema: dict, table: tuple, key: str) -> str | None:
+    """The listed option name that `key` writes in another case, when the release of `schema`
+    would not take `key` as written (the problem `_option_lint` reports); else None."""
+    node = node_at(schema, table)
+    if not isinstance(node, dict) or not isinstance(key, str):
+        return None
+    props = node.get("properties", {})
+    if not props or node.get("additionalProperties", True) is not True or key in props:
+        return None
+    hit = _lowered(props).get(key.lower())
+    if hit is None or (_is_1x(schema) and key in _go_toml_v1_names(hit)):
+        return None
+    return hit
 
 
 def _option_lint(value: Any, schema: dict, path: tuple, v1: bool) -> list[SchemaProblem]:

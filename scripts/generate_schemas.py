@@ -173,6 +173,43 @@ class Descriptions:
 # schema building
 
 
+GENERIC_OPTIONS = "*"   # the options type of every runtime_type without its own
+
+
+def _option_sets(entries: list[tuple[str, Field]]) -> dict[str, list[str]]:
+    """{runtime_type: option names} from the inventories' options variants (union over the
+    lines); the type CRI decodes the options of any other runtime_type into is under "*"."""
+    sets: dict[str, set[str]] = {}
+    for _, f in entries:
+        for variant, spec in f.get("variants", {}).items():
+            names = set(spec.get("fields", {}))
+            if variant.startswith("any other"):
+                sets.setdefault(GENERIC_OPTIONS, set()).update(names)
+                continue
+            for rt in variant.split("|"):
+                sets.setdefault(rt.strip().split(" ")[0], set()).update(names)
+    return {k: sorted(v) for k, v in sorted(sets.items())}
+
+
+def _closed_options(props: dict) -> dict:
+    """A runtime table whose `options` hold the runc shim's options: an if/then that closes
+    `options` to exactly those names when runtime_type is a runc shim (the CRI decodes them
+    into the runc Options struct and drops any other key silently). Other runtime types keep
+    the open table (their shims define the options)."""
+    options, rtype = props.get("options"), props.get("runtime_type")
+    if not isinstance(options, dict) or rtype is None:
+        return {}
+    sets = options.get("x-containerd-option-sets", {})
+    runc = sorted(t for t in sets if ".runc." in t)
+    if not runc:
+        return {}
+    names = sorted({n for t in runc for n in sets[t]})
+    return {"if": {"properties": {"runtime_type": {"enum": runc}}, "required": ["runtime_type"]},
+            "then": {"properties": {"options": {
+                "properties": {n: {} for n in names}, "additionalProperties": False,
+                "x-containerd-case-insensitive": "2.x matches option names in any case"}}}}
+
+
 def _line_list(lines: list[str]) -> str:
     """['2.1', '2.2', '2.3'] -> '2.1-2.3'; ['1.6', '2.0'] -> '1.6, 2.0'."""
     idx = sorted(LINES.index(x) for x in lines)
@@ -397,7 +434,7 @@ class Builder:
                     schema["properties"] = props
             return schema
         if t == "duration-string" and latest.get("go_type", "string") != "string":
-            return self.duration_type()
+            return self.duration_type(latest.get("go_type") == "time.Duration")
         if t.startswith("array<"):
             items = [(line, f["items"]) for line, f in entries if "items" in f]
             if items:
@@ -405,16 +442,18 @@ class Builder:
             return _scalar_schema(t)
         return _scalar_schema(t)
 
-    def duration_type(self) -> dict:
+    def duration_type(self, plain: bool = False) -> dict:
         """A Go duration type with UnmarshalText (int64 underneath), not a plain string.
 
         go-toml v2 (2.x) hands any value's raw text to UnmarshalText, so an integer only parses
-        when it is 0 ("0" is a valid Go duration); go-toml v1 (1.x) stores an integer as
-        nanoseconds."""
+        when it is 0 ("0" is a valid Go duration); so does go-toml v1 (1.x) for a type with its
+        own UnmarshalText (the gc scheduler's delays: `schedule_delay = 5` stops 1.6.39 and
+        1.7.34 with "missing unit in duration", tests/data/type_refusals.json), while a plain
+        time.Duration (NRI's timeouts) takes an integer as nanoseconds."""
         schema = {"type": ["string", "integer"], "pattern": DURATION_PATTERN}
-        if self.lines[0].startswith("2."):
+        if self.lines[0].startswith("2.") or not plain:
             schema.update({"minimum": 0, "maximum": 0})
-            schema["x-containerd-integer"] = "only 0 (go-toml v2 parses the integer's text)"
+            schema["x-containerd-integer"] = "only 0 (UnmarshalText parses the integer's text)"
         else:
             schema["x-containerd-integer"] = "nanoseconds (go-toml v1)"
         return schema
@@ -428,6 +467,9 @@ class Builder:
             props[name] = self.field(scope, path + (name,), entries)
         schema = {"type": "object", "properties": props, "additionalProperties": False,
                   "x-containerd-order": _struct_order([list(fields) for _, fields in tables])}
+        closed = _closed_options(props)
+        if closed:
+            schema.update(closed)
         former = self.former(scope, path, set(names))
         if former:
             schema["x-containerd-former-keys"] = former
@@ -483,7 +525,8 @@ class Builder:
                              if v == "any other runtime_type" else v for v in variants)))
                 schema["description"] = f"{which}: {schema['description']}"
             props[name] = schema
-        return {"type": "object", "properties": props, "additionalProperties": True}
+        return {"type": "object", "properties": props, "additionalProperties": True,
+                "x-containerd-option-sets": _option_sets(entries)}
 
     # -- plugins -----------------------------------------------------------------------------
 

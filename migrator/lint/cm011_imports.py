@@ -5,8 +5,10 @@ From: the config loaders, `services/server/config/config.go@v1.7.34` `LoadConfig
 `LoadConfig[WithPlugins]`); facts §1.2, §1.5, B9, E15:
 
 * a non-glob import that does not exist: every release refuses to start ("open FILE: no such
-  file or directory"). (containerd 2.x `config dump` hides this: it ignores "not exist" errors.)
-  Relative paths are resolved against the importing file's directory.
+  file or directory"; checked by starting the daemons 1.6.39 ... 2.3.4 with a missing import,
+  relative and absolute, in version 2 and 3 files: each exits 1 at once,
+  tests/lint/test_field_evidence.py). containerd 2.x `config dump` hides this: it ignores "not
+  exist" errors. Relative paths are resolved against the importing file's directory.
 * a drop-in whose `version` is higher than the root file's: 2.3.0-2.3.4 refuse to start ("drop-in
   config version D higher than root config version R"); 2.0-2.2 migrate the merged files once at
   the highest version, so the root's version 2 CRI settings are lost (B9); 1.6.32+/1.7.17+
@@ -27,7 +29,13 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from migrator import rules as rules_mod
 from migrator.lint.base import Context, rule
+
+
+def _every_release() -> str:
+    lines = list(rules_mod.release_lines())
+    return f"containerd {lines[0]}-{lines[-1]}"
 
 
 @dataclass
@@ -59,7 +67,7 @@ def resolve(ctx: Context) -> list[Import]:
             if pattern:
                 files = [Path(p) for p in sorted(glob.glob(str(path)))]
                 out.append(Import(i, raw, True, absolute, files, None, not absolute))
-            elif path.is_file():
+            elif os.path.lexists(path):  # False too for a name the system refuses (> 255 bytes)
                 out.append(Import(i, raw, False, absolute, [path], None, True))
             else:
                 out.append(Import(i, raw, False, absolute, [], path, not absolute))
@@ -68,9 +76,13 @@ def resolve(ctx: Context) -> list[Import]:
 
 
 def _read(path: Path) -> dict | None:
-    try:
-        return tomllib.loads(path.read_bytes().decode("utf-8").lstrip("\ufeff"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    from migrator import loading
+    try:  # regular files only (a FIFO would block), and no tomllib on a hostile key
+        text = loading.read_regular(path).decode("utf-8").lstrip("\ufeff")
+        if len(text) > loading.MAX_BYTES or loading.long_key(text) is not None:
+            return None
+        return tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError, ValueError):
         return None
 
 
@@ -84,6 +96,11 @@ def imported(ctx: Context) -> tuple[list[dict], bool]:
         if not imp.checkable or imp.missing is not None:
             complete = False
         for f in imp.files:
+            if not os.path.isfile(f):
+                ctx.report("error", f"import {imp.raw!r}: {f.name} is not a regular file: "
+                                    f"containerd cannot load it (a directory stops it, a FIFO "
+                                    f"makes it wait for ever)", path, at=at)
+                continue
             tree = _read(f)
             if tree is None:
                 complete = False
@@ -108,17 +125,24 @@ def check(ctx: Context) -> None:
         if imp.missing is not None:
             if imp.absolute:
                 ctx.report("warning", f"import {imp.raw!r} does not exist on this machine: "
-                                      f"containerd refuses to start where it is missing", path,
+                                      f"where it is missing, {_every_release()} refuse to "
+                                      f"start (`config dump` of 2.x does not show it)", path,
                            at=at, suggestion="make sure the node has it, or use a glob "
                                              "(a glob matching nothing is fine)")
             else:
                 ctx.report("error", f"import {imp.raw!r} does not exist ({imp.missing}): "
-                                    f"containerd refuses to start (open: no such file or "
-                                    f"directory)", path, at=at,
+                                    f"{_every_release()} refuse to start ('open ...: no such "
+                                    f"file or directory'; `config dump` of 2.x does not show "
+                                    f"it)", path, at=at,
                            suggestion="fix the path (relative paths start at this file's "
                                       "directory) or use a glob")
             continue
         for f in imp.files:
+            if not os.path.isfile(f):
+                ctx.report("error", f"import {imp.raw!r}: {f.name} is not a regular file: "
+                                    f"containerd cannot load it (a directory stops it, a FIFO "
+                                    f"makes it wait for ever)", path, at=at)
+                continue
             tree = _read(f)
             if tree is None:
                 ctx.report("error", f"import {imp.raw!r}: {f.name} is not valid TOML (or not "
