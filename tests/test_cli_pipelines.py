@@ -80,14 +80,20 @@ def test_quiet_check_names_only_the_files_to_migrate(tmp_path: Path) -> None:
 
 # -- messages ------------------------------------------------------------------------------------
 
-def test_debug_level_in_the_v4_debug_plugin_is_an_unknown_key_not_a_loss() -> None:
+def test_debug_level_in_the_v4_debug_plugin_is_called_an_unknown_key() -> None:
     v4 = ('version = 4\n[plugins."io.containerd.server.v1.debug"]\n  level = "info"\n'
           '  address = "/run/containerd/debug.sock"\n')
-    result = migrator.migrate(v4, to=3)                    # no LossError
-    assert [f.message for f in result.warnings] == [
-        'unknown key "level" in plugins."io.containerd.server.v1.debug" '
-        '(did you mean "debug.level"?)']
-    assert tomllib.loads(result.text)["debug"] == {"address": "/run/containerd/debug.sock"}
+    with pytest.raises(migrator.LossError) as err:
+        migrator.migrate(v4, to=3)
+    assert str(err.value).endswith(
+        'line 3: plugins."io.containerd.server.v1.debug".level: an unknown key, which no '
+        "containerd reads (see the warning), in plugin io.containerd.server.v1.debug, which "
+        "containerd 2.1 does not have")
+    result = migrator.migrate(v4, to=3, allow_loss=True)
+    assert 'unknown key "level" in plugins."io.containerd.server.v1.debug" (did you mean ' \
+        '"debug.level"?)' in [f.message for f in result.warnings]
+    assert tomllib.loads(result.text) == {"version": 3,
+                                          "debug": {"address": "/run/containerd/debug.sock"}}
 
 
 def test_downgrade_reasons_do_not_claim_the_newer_release_reads_it() -> None:
