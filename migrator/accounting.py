@@ -28,7 +28,7 @@ def unaccounted(input_tree: dict, output_tree: dict, plan: Plan,
         for t in plan.mapper.targets(path):
             new = plan.values.get((path, t.path)) if t.path is not None else None
             if t.path is None or new is None:
-                if t.copy:
+                if t.copy or (path, t.path) in plan.empty:  # the split's other part has it
                     continue
                 if not _covered(dotted(path), reported):
                     problems.append(f"{dotted(path)} was dropped but is not in the report")

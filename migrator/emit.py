@@ -130,7 +130,7 @@ class Emitter:
             if b.header.kind == "array_table":
                 b.final = own
                 continue
-            live = [t for t in (self.mapper.target(st.path).path for st in b.kvs
+            live = [t for t in (self._line_target(st).path for st in b.kvs
                                 if self._is_uniform(st)) if t is not None]
             if not live:
                 b.final = None if b.kvs or self._only_dropped(b.header.path) else own
@@ -232,7 +232,7 @@ class Emitter:
 
     def _written_key(self, st: Statement, b: Block) -> str:
         """The name a staying key has in its block after the migration (renames applied)."""
-        target = self.mapper.target(st.path).path
+        target = self._line_target(st).path
         if target is not None and b.final is not None and len(target) > len(b.final):
             return str(target[len(b.final)])
         return str(st.path[len(b.header.path)] if b.header is not None else st.path[0])
@@ -322,7 +322,8 @@ class Emitter:
         placed = self._place_primary(b, st)
         if self._is_uniform(st):
             for copy in self.mapper.targets(st.path)[1:]:
-                if copy.path is not None and (st.path, copy.path) in self.plan.values:
+                if copy.path is not None and not copy.stays and \
+                        (st.path, copy.path) in self.plan.values:
                     self._copy(b, st, copy)
         return placed
 
@@ -333,9 +334,19 @@ class Emitter:
                                      for n in range(1, len(p) + 1)}
         return self._placed_prefixes
 
-    def _place_primary(self, b: Block, st: Statement) -> tuple[str, str]:
+    def _line_target(self, st: Statement) -> Target:
+        """The target the statement's own line follows: what a split leaves at the key, when
+        something is left (the split-off part gets a line of its own), else the primary."""
         targets = self.mapper.targets(st.path)
-        primary = targets[0]
+        for t in targets[1:]:
+            if t.stays and t.path is not None and (st.path, t.path) in self.plan.values:
+                return t
+        return targets[0]
+
+    def _place_primary(self, b: Block, st: Statement) -> tuple[str, str]:
+        primary = self._line_target(st)
+        if primary is not self.mapper.targets(st.path)[0] and self._is_uniform(st):
+            self._split_off(b, st, self.mapper.targets(st.path)[0])
         if st.path == ("version",) and self.version is not None:
             if self.text[st.value_start:st.value_end] != str(self.version):
                 self._change("header", None, st.path, st.path, st.line)
@@ -389,8 +400,8 @@ class Emitter:
 
     def _converts(self, st, primary) -> bool:
         """A conversion that leaves the value as it was (a duration already written as text)
-        is no change to report."""
-        if not primary.converts:
+        is no change to report, nor is what a split leaves (its other part is reported)."""
+        if not primary.converts or primary.stays:
             return False
         new = self.plan.values.get((st.path, primary.path), _MISSING)
         return new is _MISSING or new != _get(self.tree, st.path)
@@ -463,10 +474,69 @@ class Emitter:
             return original
         if value is None:
             return None
+        if target.stays:
+            return self._entries_left(st, value)
         name, args = target.converts[-1].transform or ("", ())
         literal = transforms.TRANSFORMS[name].literal(original, *args)
         return literal if literal is not None and not target.converts[-1].reverse \
             else render_value(value)
+
+    def _split_off(self, b: Block, st: Statement, part: Target) -> None:
+        """The part of a split value that goes to another key: a line of its own there, like a
+        moved key's, while the statement's line keeps what stays (docs/emitting.md rule 4)."""
+        if part.path is None or (st.path, part.path) not in self.plan.values:
+            return
+        won = self.plan.placed.get(part.path)
+        if won is not None and won.source != st.path:
+            return  # lost a conflict; the report says so
+        dest = self._dest(b, part.path[:-1])
+        base = dest.final if dest.final is not None else dest.new_header
+        rel = part.path[len(base):]
+        value = render_value(self.plan.overrides.get(part.path,
+                                                     self.plan.values[(st.path, part.path)]))
+        dest.appended.append((f"{self._indent(st)}{source.render_key(rel)} = {value}{self.nl}",
+                              str(rel[0])))
+        self._change("converted", part.converts[-1], st.path, part.path, st.line)
+
+    def _entries_left(self, st: Statement, value: object) -> str:
+        """What a split leaves of an array: the original text without the entries that went,
+        layout, quoting and comments kept (rule 7); another value is written anew."""
+        have = _get(self.tree, st.path)
+        if st.value_kind != "array" or not isinstance(value, list) or \
+                len(st.elements) != len(have):
+            return render_value(value)
+        keep, n = [], 0
+        for item in have:
+            hit = n < len(value) and item == value[n]
+            keep.append(hit)
+            n += hit
+        if n != len(value) or not value:
+            return render_value(value)
+        t, spans = self.text, st.elements
+        lines = [self._own_line(a, b_) for (a, b_), k in zip(spans, keep) if not k]
+        cuts = [c for c in lines if c is not None]
+        if len(cuts) < len(lines):  # on a shared line: with the separator after it (or before)
+            last = max(i for i, k in enumerate(keep) if k)
+            cuts = [(a, spans[i + 1][0]) for i, (a, _) in enumerate(spans)
+                    if not keep[i] and i < last]
+            if last < len(spans) - 1:
+                cuts.append((spans[last][1], spans[-1][1]))
+        out, pos = [], st.value_start
+        for a, b_ in cuts:
+            out.append(t[pos:a])
+            pos = b_
+        return "".join(out) + t[pos:st.value_end]
+
+    def _own_line(self, a: int, b: int) -> tuple[int, int] | None:
+        """The span of the whole line(s) an array entry has to itself (with its comma and
+        trailing comment), or None when it shares its line."""
+        t = self.text
+        start = t.rfind("\n", 0, a) + 1
+        end = t.find("\n", b)
+        after = t[b:end].strip(" \t\r").removeprefix(",").strip(" \t") if end >= 0 else "x"
+        if t[start:a].strip(" \t") or after[:1] not in ("", "#"):
+            return None
+        return start, end + 1
 
     def _entries_text(self, st: Statement) -> str:
         """Rename list entries token by token; entries that collapse into their neighbour go."""
@@ -559,6 +629,8 @@ class Emitter:
             for i, t in enumerate(self.mapper.targets(path)):
                 if t.path is None:
                     continue
+                if (path, t.path) in self.plan.empty:
+                    continue  # the split's other part holds it all
                 new = self.plan.overrides.get(t.path, self.plan.values.get((path, t.path), leaf))
                 if isinstance(new, transforms.Drop):
                     continue
@@ -568,7 +640,10 @@ class Emitter:
                 dest.appended.append((
                     f"{self._indent(st)}{source.render_key(rel)} = {render_value(new)}{self.nl}",
                     str(rel[0])))
-                self._change("copied" if i else "moved", t.rule, path, t.path, st.line)
+                if t.stays and t.path == path:
+                    continue  # what a split leaves in place: the other part is reported
+                self._change("copied" if i and not t.stays else "moved", t.rule, path, t.path,
+                             st.line)
 
     def _change(self, kind: str, rule: Rule | None, src: tuple, dst: tuple | None,
                 line: int) -> None:

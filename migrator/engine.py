@@ -25,6 +25,7 @@ class Target:
     copy: bool = False
     drop_reason: str | None = None
     at: tuple | None = None                 # where it stood when a rule dropped it
+    stays: tuple[Rule, ...] = ()            # splits whose remainder this is (transforms.Split)
 
     @property
     def rule(self) -> Rule | None:
@@ -38,13 +39,13 @@ class Target:
 
 
 def _target(path: tuple | None, rules: tuple[Rule, ...] = (), converts: tuple[Rule, ...] = (),
-            copy: bool = False) -> Target:
+            copy: bool = False, stays: tuple[Rule, ...] = ()) -> Target:
     """Target(path, rules, converts, copy): the same object, filled in directly (as unpickling
     does) rather than field by field through the frozen dataclass's __init__, which is most of
     the cost of mapping a path."""
     t = object.__new__(Target)
     t.__dict__.update(path=path, rules=rules, converts=converts, copy=copy, drop_reason=None,
-                      at=None)
+                      at=None, stays=stays)
     return t
 
 
@@ -90,6 +91,7 @@ class Mapper:
         self._cache: dict[tuple, list[Target]] = {}
         self._stages: dict[int, set[tuple]] = {}
         self.kept_copies: set[tuple] = set()   # input paths whose reversed copy must not drop
+        self.lost_parts: dict[tuple, str] = {}  # input paths whose split remainder is a loss
 
     def targets(self, path: tuple) -> list[Target]:
         """Primary target first, then copies."""
@@ -135,10 +137,13 @@ class Mapper:
                     continue
                 entries = step.lookup(t.path)   # the rules that can match, of all kinds
                 keep = path in self.kept_copies
-                moved = self._step(t, self._move(entries, t.path, i, keep))
+                found = self._move(entries, t.path, i, keep)
+                moved = self._step(t, found)
                 if self.spelling is not None and moved.path is not None:
                     moved = self._spell(step, moved, path)
                 nxt.append(moved)
+                if found is not None and _splits(found[0]) and moved.converts[-1:] == found[:1]:
+                    nxt.append(self._remainder(t, found[0], path))
                 copies = [e for e in entries if e[1].kind == "copy"]
                 copies.sort(key=_written_first)
                 for _, rule in copies:
@@ -151,6 +156,16 @@ class Mapper:
                                                copy=True))
             current = nxt
         return current
+
+    def _remainder(self, t: Target, rule: Rule, origin: tuple) -> Target:
+        """What a split leaves where the key stood before the rule (read backwards, a shim
+        env's entries other than SCHED_CORE=1); it takes the later steps like any key."""
+        assert t.path is not None
+        why = self.lost_parts.get(origin)
+        if why is not None:
+            return Target(None, t.rules, t.converts + (rule,), t.copy, why, t.path,
+                          t.stays + (rule,))
+        return _target(t.path, t.rules, t.converts + (rule,), t.copy, t.stays + (rule,))
 
     def chain_for(self, path: tuple) -> list[RuleSet]:
         """The steps a key path takes: a key of the file's previous version (a stray) takes
@@ -235,6 +250,11 @@ class Mapper:
                 out.append(n)
             names = out
         return names, used
+
+
+def _splits(rule: Rule) -> bool:
+    return rule.kind == "convert" and rule.reverse and rule.transform is not None and \
+        transforms.splits(rule.transform[0])
 
 
 def _get_table(tree: dict, path: tuple) -> dict:
@@ -326,13 +346,23 @@ class Plan:
     values: dict[tuple, Any] = field(default_factory=dict)   # new value per (source, target)
     overrides: dict[tuple, Any] = field(default_factory=dict)  # target path -> value set
     added: dict[tuple, Any] = field(default_factory=dict)      # new keys (target paths)
+    empty: set[tuple] = field(default_factory=set)  # (source, target): a split part with nothing
 
 
-def convert(target: Target, value: Any) -> Any:
+def convert(target: Target, value: Any, parts: bool = False) -> Any:
+    """The value at the target; with `parts`, a split (read backwards) gives each of its targets
+    its own part, and None where that part holds nothing. Without, a value that would split has
+    no form (Unrepresentable), as for a caller that writes one key only."""
     for rule in target.converts:
         assert rule.transform is not None
         name, args = rule.transform
-        value = transforms.apply(name, args, value, reverse=rule.reverse)
+        if parts and _splits(rule):
+            part = transforms.split(name, args, value)
+            value = part.rest if rule in target.stays else part.value
+            if value is None:
+                return None
+        else:
+            value = transforms.apply(name, args, value, reverse=rule.reverse)
         if isinstance(value, transforms.Drop):
             return value
     return value
@@ -341,13 +371,16 @@ def convert(target: Target, value: Any) -> Any:
 def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None,
          kept_copies: set[tuple] | None = None, sets: dict[tuple, Any] | None = None,
          spelling: Callable[[tuple, str], str | None] | None = None,
-         strays: dict[tuple, list[RuleSet]] | None = None) -> Plan:
+         strays: dict[tuple, list[RuleSet]] | None = None,
+         lost_parts: dict[tuple, str] | None = None) -> Plan:
     """Where every input leaf goes; `sets` (in target coordinates) override or add values;
     `spelling` gives the target's names for the keys of `spell` tables; `strays` maps keys
-    (and what lies below them) through chains of their own."""
+    (and what lies below them) through chains of their own; `lost_parts` drops only what a
+    split leaves at an input path (its other part goes on)."""
     mapper = Mapper(chain, drops, tree, spelling)
     mapper.strays = dict(strays or {})
     mapper.kept_copies = set(kept_copies or ())
+    mapper.lost_parts = dict(lost_parts or {})
     placed: dict[tuple, Placed] = {}
     result = Plan(mapper, {}, placed)
     warned: dict[tuple[str, str], None] = {}   # (code, path) of every finding so far
@@ -366,22 +399,26 @@ def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None
                 result.dropped.append(Dropped(path, value, t.rule, t.drop_reason or "removed"))
                 continue
             try:
-                new = convert(t, value)
+                new = convert(t, value, parts=True)
             except transforms.Unrepresentable as exc:
                 result.dropped.append(Dropped(path, value, t.converts[-1], str(exc), loss=True))
+                continue
+            if new is None:  # the other part of a split holds all of it
+                result.empty.add((path, t.path))
                 continue
             if isinstance(new, transforms.Drop):
                 result.dropped.append(Dropped(path, value, t.converts[-1], new.reason))
                 continue
             result.values[(path, t.path)] = new
-            merge = bool(t.converts) and any(transforms.TRANSFORMS[r.transform[0]].merge_lists
-                                             for r in t.converts if r.transform)
+            merge = not t.stays and any(transforms.TRANSFORMS[r.transform[0]].merge_lists
+                                        for r in t.converts if r.transform)
             _place(result, Placed(new, t.rank(), path, merge), t.path)
         if steppers:
             _checks(result, steppers, path, value, warned)
     kept = _copies_that_differ(result, chain)
     if kept:
-        return plan(tree, chain, drops, mapper.kept_copies | kept, sets, spelling, strays)
+        return plan(tree, chain, drops, mapper.kept_copies | kept, sets, spelling, strays,
+                    lost_parts)
     for path, value in (sets or {}).items():
         _apply_set(result, path, value)
     _refuse_shape_conflicts(placed)
@@ -461,8 +498,9 @@ def _warn(result: Plan, t: Target, path: tuple, warned: dict[tuple[str, str], No
     for rule in t.rules:
         if rule.differs:
             prefix = dotted_path(path[:len(rule.src.segments)])
-            if (rule.id, prefix) not in warned:
-                warned[(rule.id, prefix)] = None
+            # a key of its own: the rule's `warn` (below) is another finding at the same path
+            if (rule.id + " differs", prefix) not in warned:
+                warned[(rule.id + " differs", prefix)] = None
                 result.findings.append(Finding(
                     "info", rule.id, f"containerd's own migration differs here: {rule.differs}",
                     prefix))

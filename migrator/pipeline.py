@@ -83,10 +83,14 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     # a list that names a lost plugin keeps its other entries (rules/plugin-references.toml)
     rewrites = {x.target: x.keep for x in found if x.keep is not None}
     if found:
-        plan = _plan(loaded, chain, {**removed, **{x.source: x.why + (
-            " (its value is the default, so nothing changes)" if x.default else "")
-            for x in found if x.keep is None}}, {**values, **rewrites}, index, file,
-            spelling, chains)
+        why = {x.source: x.why + (" (its value is the default, so nothing changes)"
+                                  if x.default else "") for x in found if x.keep is None}
+        # what a split leaves at its source goes alone: the part with a target form stays
+        parts = {x.source: f"{why.pop(x.source)}; the part that has a form in the target "
+                 f"went to {dotted(plan.mapper.target(x.source).path or ())}" for x in found
+                 if x.keep is None and _remainder_at(plan, x.source, x.target)}
+        plan = _plan(loaded, chain, {**removed, **why}, {**values, **rewrites}, index, file,
+                     spelling, chains, parts)
     version = to if (to >= 2 or "version" in loaded.tree) else None
     if not chain and result.text == loaded.text and not plan.overrides and not plan.added \
             and not plan.dropped and not strays:
@@ -132,11 +136,18 @@ def _spelling(target: int | str):
     return lambda table, key: validate.option_spelling(schema, table, key)
 
 
+def _remainder_at(plan: engine.Plan, source: tuple, target: tuple) -> bool:
+    """Whether target holds what a split leaves of source, the split's other part going on."""
+    return any(t.stays and t.path == target for t in plan.mapper.targets(source)) and \
+        (source, plan.mapper.target(source).path) in plan.values
+
+
 def _plan(loaded: loading.Loaded, chain: list, drops: dict | None, values: dict,
-          index: "_DocIndex", file: str, spelling, strays: dict) -> engine.Plan:
+          index: "_DocIndex", file: str, spelling, strays: dict,
+          lost_parts: dict | None = None) -> engine.Plan:
     try:
         return engine.plan(loaded.tree, chain, drops, sets=values, spelling=spelling,
-                           strays=strays)
+                           strays=strays, lost_parts=lost_parts)
     except engine.ShapeConflict as exc:  # a value of the wrong shape where a table must be
         line, col = index.position(exc.source, below=True)
         raise ConfigError(exc.message, file=file, line=line, col=col) from None

@@ -224,7 +224,8 @@ def spellings(key: Key, version: int, release: str | None = None) -> list[Spelli
     out: list[Spelling] = []
     for rel in ([release] if release is not None else _releases(version)):
         targets = _mapper(key.setting.version, version, rel).targets(key.home)
-        sp = Spelling(targets[0], tuple(t for t in targets[1:] if t.path is not None))
+        sp = Spelling(targets[0], tuple(t for t in targets[1:] if t.path is not None
+                                        and not t.stays))
         if not any(o.path == sp.path for o in out):
             out.append(sp)
     return out

@@ -2,7 +2,9 @@
 
 A transform gets the value and returns the new value, or DROP with a reason when the setting
 has nothing to say in the target (e.g. `sched_core = false`, the default). `literal` rebuilds the
-TOML text from the original literal where it can, so quoting survives the conversion.
+TOML text from the original literal where it can, so quoting survives the conversion. Read
+backwards, a transform with `split` may leave part of a value where it was (`Split`): a shim
+env's `SCHED_CORE=1` becomes `sched_core = true`, its other entries stay in the env.
 """
 from __future__ import annotations
 
@@ -20,11 +22,20 @@ class Drop:
 
 
 @dataclass(frozen=True)
+class Split:
+    """A value read backwards in two parts: `value` for the target key, `rest` to stay at the
+    source key; None where a part holds nothing (never both)."""
+    value: Any
+    rest: Any
+
+
+@dataclass(frozen=True)
 class Transform:
     forward: Callable[..., Any]
     backward: Callable[..., Any]
     literal: Callable[..., str | None]          # (original literal text, args) -> new text
     merge_lists: bool = False                   # merge into an existing list at the target
+    split: Callable[..., Split] | None = None    # backward, leaving what has no target form
 
 
 def _wrap(value: Any) -> Any:
@@ -52,6 +63,17 @@ def _flag_off(value: Any, flag: str) -> Any:
             raise Unrepresentable(f"entries other than {flag} have no form in the target")
         return True
     raise Unrepresentable(f"no {flag} entry")
+
+
+def _flag_split(value: Any, flag: str) -> Split:
+    """The flag goes to the target, the other entries stay; without the flag the list stays
+    as it is (an empty one too: it is a setting of the source key, which the losses judge)."""
+    if not isinstance(value, list):
+        raise Unrepresentable(f"{value!r} is not a list")
+    rest = [v for v in value if v != flag]
+    if len(rest) == len(value):
+        return Split(None, value)
+    return Split(True, rest or None)
 
 
 def _suffix(value: Any, suffix: str) -> Any:
@@ -92,10 +114,23 @@ TRANSFORMS: dict[str, Transform] = {
     "nanoseconds": Transform(_nanoseconds, _same, lambda text, *a: None),
     "suffix": Transform(_suffix, _unsuffix, lambda text, *a: None),
     "wrap_list": Transform(_wrap, _unwrap, lambda text, *a: f"[{text}]"),
-    "flag_in_list": Transform(_flag_on, _flag_off, lambda text, *a: None, merge_lists=True),
+    "flag_in_list": Transform(_flag_on, _flag_off, lambda text, *a: None, merge_lists=True,
+                              split=_flag_split),
 }
 
 
 def apply(name: str, args: tuple[str, ...], value: Any, *, reverse: bool = False) -> Any:
     t = TRANSFORMS[name]
     return (t.backward if reverse else t.forward)(value, *args)
+
+
+def splits(name: str) -> bool:
+    return TRANSFORMS[name].split is not None
+
+
+def split(name: str, args: tuple[str, ...], value: Any) -> Split:
+    """Backwards, in two parts (a transform without `split` leaves nothing behind)."""
+    t = TRANSFORMS[name]
+    if t.split is None:
+        return Split(t.backward(value, *args), None)
+    return t.split(value, *args)

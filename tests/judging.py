@@ -80,6 +80,8 @@ def _fires(entry: dict, tree: dict, line: str) -> list[tuple[tuple, dict]]:
     tree = tree if entry.get("raw") else _as_read(tree, line)
     if any(True for p in entry.get("unless", []) for _ in _find(tree, parse_dotted(p))):
         return []
+    if not all(any(True for _ in _find(tree, parse_dotted(p))) for p in entry.get("also", [])):
+        return []
     hits = [hit for p in entry["when"] for hit in _find(tree, parse_dotted(p))]
     if "contains" in entry:
         hits = [h for h in hits if entry["contains"] in (_get(tree, h[0]) or [])]

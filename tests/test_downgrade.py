@@ -138,3 +138,31 @@ def test_going_up_a_missing_plugin_is_a_warning() -> None:
     result = migrator.migrate(v2, to=3)  # containerd 2.0 removed aufs: not a loss of ours
     assert [(f.code, f.line) for f in result.findings if "aufs" in f.message] == [
         ("plugin-reference", 3)]
+
+
+SHIM_ENV = ('version = 3\n[plugins."io.containerd.runtime.v2.task"]\n  platforms = ["linux/amd64"]\n'
+            '[plugins."io.containerd.shim.v1.manager"]\n  env = [{}]\n')
+
+
+def test_sched_core_comes_back_beside_other_env_entries() -> None:
+    """SCHED_CORE=1 becomes sched_core = true whatever else the env holds; the other entries
+    stay at their key, which containerd 1.7 does not read (no shim manager plugin): a loss,
+    and with --allow-loss only they go (containerd 1.7 read sched_core false before)."""
+    v3 = SHIM_ENV.format('"HTTPS_PROXY=http://proxy:3128", "SCHED_CORE=1"')
+    with pytest.raises(migrator.LossError) as err:
+        migrator.migrate(v3, to=2)
+    assert "line 5" in str(err.value) and "shim.v1.manager" in str(err.value)
+    result = migrator.migrate(v3, to=2, allow_loss=True)
+    assert tomllib.loads(result.text) == {"version": 2, "plugins": {
+        "io.containerd.runtime.v2.task": {"platforms": ["linux/amd64"], "sched_core": True}}}
+    env = 'plugins."io.containerd.shim.v1.manager".env'
+    assert [(c.kind, c.to_path) for c in result.changes if c.from_path == env] == [
+        ("converted", 'plugins."io.containerd.runtime.v2.task".sched_core'), ("dropped", None)]
+
+
+def test_an_env_without_sched_core_is_judged_as_itself() -> None:
+    v3 = SHIM_ENV.format('"HTTPS_PROXY=http://proxy:3128"')
+    with pytest.raises(migrator.LossError, match="has no plugin io.containerd.shim.v1.manager"):
+        migrator.migrate(v3, to=2)
+    result = migrator.migrate(v3, to=2, allow_loss=True)
+    assert "sched_core" not in result.text and "env" not in result.text

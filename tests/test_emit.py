@@ -121,3 +121,47 @@ def test_schema_directive_stays_first() -> None:
 def test_nan_and_inf_survive_verification() -> None:
     text = 'version = 2\n[plugins."io.example.v1.x"]\n  a = nan\n  b = inf\n'
     assert up(text) == text.replace("version = 2", "version = 3")
+
+
+# A split read backwards whose remainder the target reads (no loss): the flag goes to a line of
+# its own, the list keeps its line, layout, quotes and comments, losing only the flag's entry.
+SPLIT_RULES = ('step 1 -> 2 "t" releases "1.7" native "1.7"\n'
+               'group g release "2.0" source "x@v2.0.0" {\n'
+               '  convert plugins.task.flag -> plugins.shim.env via flag_in_list("F=1");\n}\n')
+
+
+def split_down(text: str) -> tuple[str, list[tuple]]:
+    from migrator import engine, load, rules
+    from migrator.emit import Emitter
+    loaded = load.load(text, "t.toml", (1, 2))
+    plan = engine.plan(loaded.tree, [rules.parse_rules(SPLIT_RULES).reversed()])
+    emitter = Emitter(loaded.doc, plan, loaded.tree, None)
+    out = emitter.run()
+    assert tomllib.loads(out) == plan.expected
+    return out, [(c.kind, c.from_path, c.to_path) for c in emitter.changes]
+
+
+@pytest.mark.parametrize("env,left", [
+    ('[\n    "A=1",  # a\n    \'F=1\',  # the flag\n    "B=2",\n  ]  # tail',
+     '[\n    "A=1",  # a\n    "B=2",\n  ]  # tail'),
+    ("['F=1', 'A=1']", "['A=1']"),
+    ('["A=1", "F=1", "B=2"]', '["A=1", "B=2"]'),
+    ('["A=1", "F=1"]', '["A=1"]'),
+])
+def test_a_split_keeps_the_line_and_removes_only_the_entry(env: str, left: str) -> None:
+    text = f'[plugins.shim]\n  # why\n  env = {env}\n[plugins.task]\n  x = 1\n'
+    out, changes = split_down(text)
+    assert out == f'[plugins.shim]\n  # why\n  env = {left}\n[plugins.task]\n  x = 1\n' \
+        '  flag = true\n'
+    assert changes == [("converted", "plugins.shim.env", "plugins.task.flag")]
+
+
+def test_a_list_without_the_flag_stays_byte_for_byte() -> None:
+    text = "[plugins.shim]\n  env = [ 'A=1' ]  # proxy\n"
+    assert split_down(text) == (text, [])
+
+
+def test_a_flag_alone_moves_as_before() -> None:
+    out, changes = split_down('[plugins.shim]\n  env = ["F=1"]  # on\n[plugins.task]\n  x = 1\n')
+    assert out == '[plugins.task]\n  x = 1\n  flag = true  # on\n'
+    assert ("converted", "plugins.shim.env", "plugins.task.flag") in changes

@@ -30,7 +30,7 @@ def test_entry_is_complete_and_cited(entry: dict) -> None:
     assert set(entry["reads"]) <= {1, 2, 3, 4} and entry["reads"]
     assert set(entry.get("checks", CHECKS)) <= CHECKS
     assert entry["when"] and entry["paths"]
-    for text in entry["when"] + entry["paths"] + entry.get("unless", []):
+    for text in entry["when"] + entry["paths"] + entry.get("unless", []) + entry.get("also", []):
         assert parse_dotted(text)  # well-formed
 
 

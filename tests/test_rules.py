@@ -98,3 +98,14 @@ def test_spelling_comes_from_the_callers_names_and_keeps_its_place() -> None:
     assert m.target(q + ("SystemdCgroup",)).rank() > m.target(q + ("systemdCgroup",)).rank()
     assert Mapper([rs]).target(("plugins", "p", "options", "systemdCgroup")).path == (
         "plugins", "p", "options", "systemdCgroup")  # no names given: nothing to spell
+
+
+def test_a_rule_with_warn_and_differs_reports_both() -> None:
+    """plugin-fallback's `*.*` rule warns (the table takes effect from version 2 on) and notes
+    that containerd's migration differs (1.x ignored it, facts E16): neither hides the other."""
+    import migrator
+    result = migrator.migrate('[plugins."io.containerd.service.v1.diff-service"]\n'
+                              '  sync_fs = true\n', to=2)
+    mine = [(f.severity, f.message.startswith("containerd's own migration differs"))
+            for f in result.findings if f.code.startswith("plugin-fallback/")]
+    assert sorted(mine) == [("info", True), ("warning", False)]
