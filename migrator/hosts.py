@@ -704,8 +704,8 @@ def _conflicts(files: dict[Path, str], overwrite: bool, file: str) -> None:
     for path, content in files.items():
         state = _state(path, content)
         if state == "different" and not overwrite:
-            raise ConfigError(f"{path} exists with other content; not overwritten (--overwrite-hosts "
-                              "replaces it); nothing written", file=file)
+            raise ConfigError(f"{path} exists with other content; not overwritten "
+                              "(--overwrite-hosts replaces it); nothing written", file=file)
         if state not in ("absent", "same", "different"):
             raise ConfigError(f"{path}: {state}; nothing written", file=file)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import tomllib
+from typing import Literal
 
 from migrator import accounting, engine, loading, mixed, rules
 from migrator.emit import Emitter
@@ -243,15 +244,16 @@ def _schema_findings(loaded: loading.Loaded, plan: engine.Plan, output: dict, ta
     for name in loaded.tree.get("plugins", {}):
         if name in losses.known_plugins() and name not in read_here:
             native = rules.native_release(loaded.version) or f"version {loaded.version}"
-            if "version" not in loaded.tree:  # a drop-in, most likely: say what each reads
-                message = (f"plugin table {name} in a file without a version line: containerd "
-                           "1.x reads the file as version 1 and ignores this table, 2.x reads "
-                           "it; a drop-in is read at the root config's version: add that "
-                           "version line")
-            else:
-                message = (f"containerd {native} ignores this table: plugin {name} does not "
-                           "exist there")
-            found.append(Finding("warning", "not-read", message, dotted(("plugins", name)),
+            severity: Literal["info", "warning"] = "warning"
+            message = f"containerd {native} ignores this table: plugin {name} does not exist there"
+            if loaded.version == 1:  # a URI table: the plugin-fallback rule's warning says it
+                severity = "info"
+                message = (f"containerd 1.x reads the plugin tables of a version 1 file by short "
+                           f"ID and ignores {name}")
+                if "version" not in loaded.tree:  # a drop-in, most likely
+                    message += ("; a drop-in without a version line is read at the root "
+                                "config's version: add that version line")
+            found.append(Finding(severity, "not-read", message, dotted(("plugins", name)),
                                  *index.position(("plugins", name))))
     carried = {p.path for p in problems}
     read = losses.plugins_read(loaded.version)

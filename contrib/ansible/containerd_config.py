@@ -1,7 +1,8 @@
 #!/usr/bin/python
-# Apache-2.0, like containerd-migrate. An Ansible module: use it with ANSIBLE_LIBRARY=contrib/ansible
-# or copy it into a collection's plugins/modules/. The managed node needs the migrator library:
-# `pip install containerd-migrate` into the Python that runs the module (ansible_python_interpreter).
+# Apache-2.0, like containerd-migrate. An Ansible module: use it with
+# ANSIBLE_LIBRARY=contrib/ansible or copy it into a collection's plugins/modules/. The managed
+# node needs the migrator library: `pip install containerd-migrate` into the Python that runs
+# the module (ansible_python_interpreter).
 from __future__ import annotations
 
 DOCUMENTATION = r"""
