@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import tomllib
-from typing import Literal
 
 from migrator import accounting, engine, loading, mixed, rules
 from migrator.emit import Emitter
@@ -244,16 +243,14 @@ def _schema_findings(loaded: loading.Loaded, plan: engine.Plan, output: dict, ta
     for name in loaded.tree.get("plugins", {}):
         if name in losses.known_plugins() and name not in read_here:
             native = rules.native_release(loaded.version) or f"version {loaded.version}"
-            severity: Literal["info", "warning"] = "warning"
             message = f"containerd {native} ignores this table: plugin {name} does not exist there"
-            if loaded.version == 1:  # a URI table: the plugin-fallback rule's warning says it
-                severity = "info"
+            if loaded.version == 1:  # the plugin exists: 1.x only knows it by its short ID
                 message = (f"containerd 1.x reads the plugin tables of a version 1 file by short "
                            f"ID and ignores {name}")
                 if "version" not in loaded.tree:  # a drop-in, most likely
                     message += ("; a drop-in without a version line is read at the root "
                                 "config's version: add that version line")
-            found.append(Finding(severity, "not-read", message, dotted(("plugins", name)),
+            found.append(Finding("warning", "not-read", message, dotted(("plugins", name)),
                                  *index.position(("plugins", name))))
     carried = {p.path for p in problems}
     read = losses.plugins_read(loaded.version)

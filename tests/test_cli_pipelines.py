@@ -105,20 +105,21 @@ def test_downgrade_reasons_do_not_claim_the_newer_release_reads_it() -> None:
         "containerd 2.0.2 reads it here"]
 
 
-def test_a_drop_in_without_a_version_line_gets_one_consistent_warning() -> None:
+def test_a_drop_in_without_a_version_line_gets_consistent_warnings() -> None:
+    """1.x ignores the URI table now (not-read); the migrated file makes it take effect
+    (plugin-fallback): both true, neither claims the plugin does not exist (golden 45)."""
     drop_in = ('[plugins."io.containerd.grpc.v1.cri"]\n'
                '  sandbox_image = "registry.k8s.io/pause:3.10"\n')
     result = migrator.migrate(drop_in, to=3)
-    assert [f.message for f in result.warnings] == [
-        "a full plugin URI in a version 1 file is ignored by containerd 1.x; from version 2 on "
-        "it takes effect"]
-    assert [f.message for f in result.findings if f.code == "not-read"] == [
-        "containerd 1.x reads the plugin tables of a version 1 file by short ID and ignores "
-        "io.containerd.grpc.v1.cri; a drop-in without a version line is read at the root "
-        "config's version: add that version line"]
-    assert "pinned_images" in result.text                  # and it is migrated as read by 2.x
+    assert [(f.code, f.message) for f in result.warnings] == [
+        ("not-read", "containerd 1.x reads the plugin tables of a version 1 file by short ID "
+                     "and ignores io.containerd.grpc.v1.cri; a drop-in without a version line "
+                     "is read at the root config's version: add that version line"),
+        ("plugin-fallback/1", "a full plugin URI in a version 1 file is ignored by containerd "
+                              "1.x; from version 2 on it takes effect")]
+    assert "pinned_images" in result.text                  # migrated as 2.x reads it
     with_version = migrator.migrate("version = 1\n" + drop_in, to=3)
-    assert [f.severity for f in with_version.findings if f.code == "not-read"] == ["info"]
+    assert "drop-in" not in with_version.warnings[0].message
     v2 = migrator.migrate('version = 2\n[plugins."io.containerd.cri.v1.images"]\n'
                           '  snapshotter = "native"\n', to=3)
     assert [f.message for f in v2.warnings if f.code == "not-read"] == [
