@@ -1,7 +1,7 @@
 """containerd-migrate: move containerd config.toml between schema versions, minimally.
 
-    from migrator import migrate
-    result = migrate(text, to=3)
+    import migrator
+    result = migrator.migrate(text, to=3)
     result.text          # the migrated TOML, comments and untouched lines kept
     result.changes       # every move, rename and drop, with the rule it follows
     result.findings      # warnings (removed keys, behaviour changes, unknown keys)
@@ -10,27 +10,36 @@
     cfg.sandbox_image = "registry.k8s.io/pause:3.10"
     text = cfg.dump()
 
-Bad input raises ConfigError (str() gives `file:line:col: message`).
+Bad input raises ConfigError (str() gives `file:line:col: message`); a target that cannot
+express a setting raises LossError, a ConfigError. examples/installer.py is a typed installer.
 """
-import types as _types
+from __future__ import annotations
 
-from migrator import load as _load_module
+from importlib import metadata as _metadata
+
 from migrator.errors import ConfigError, LossError
-from migrator.pipeline import UNSET, migrate, supported_versions
+from migrator.pipeline import UNSET, InternalError, migrate, supported_versions
 from migrator.report import Change, Finding, MigrationResult
+from migrator.settings import Config, Options, Runtime
+from migrator.write import write_atomic
+
+try:
+    __version__: str = _metadata.version("containerd-migrate")
+except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
 
 
+def load(text: str | bytes, *, version: int | None = None, containerd: str | None = None,
+         file: str = "<string>") -> Config:
+    """Read a config of any version (1 to 4) to edit by version-independent names.
 
-class _Loader(_types.ModuleType):
-    """`migrator.load(text)` gives a version-independent view for editing (migrator.settings);
-    the name is also the loading submodule, which stays importable as it was."""
-
-    def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        from migrator.settings import load
-        return load(*args, **kwargs)
+    `version`: what a file without a `version` key (a drop-in) is read as; `containerd`: the
+    release line ("2.1") whose schema judges the edits; `file`: the name used in messages.
+    Raises ConfigError on bad input. `Config.dump()` writes the edits in the file's version.
+    """
+    return Config(text, version=version, containerd=containerd, file=file)
 
 
-_load_module.__class__ = _Loader
-
-__all__ = ["load", "migrate", "UNSET", "supported_versions", "ConfigError", "LossError", "Change", "Finding",
-           "MigrationResult"]
+__all__ = ["__version__", "load", "migrate", "supported_versions", "UNSET", "Config", "Runtime",
+           "Options", "MigrationResult", "Change", "Finding", "ConfigError", "LossError",
+           "InternalError", "write_atomic"]

@@ -31,6 +31,10 @@ Examples:
 Exit codes: 0 done; 1 --check found a file to migrate; 2 bad input or usage (one line
 per file on stderr, nothing written); 3 the target version cannot express a setting.
 With several files the exit code is the worst of them (3 > 2 > 1 > 0).
+
+Other command:
+  containerd-migrate schema --version 3    JSON Schema of a config version or release
+                                           line, for editors (schema --help)
 """
 
 
@@ -159,7 +163,8 @@ def schema_cmd(version: str | None, containerd: str | None) -> None:
                    "go there). With several files: a list, one entry per file (failed files "
                    "have an 'error' key).")
 @click.option("-q", "--quiet", is_flag=True,
-              help="No report on stderr (errors are still printed).")
+              help="No report on stderr (errors, and with --check each file that is not at "
+                   "the target, are still printed).")
 def migrate_cmd(files: tuple[str, ...], to: int | None, containerd: str | None,
                 allow_loss: bool, lint: bool, fix: bool, kubelet_config: str | None,
                 kubernetes: bool, fmt: str, sets: tuple[str, ...], read_as: int | None,
@@ -266,8 +271,18 @@ def _validate(files: tuple[str, ...], to: int | None, output: str | None, in_pla
 
 
 def _run(files: tuple[str, ...], job: _Job, report_json: str | None) -> int:
+    from migrator.progress import progress
+
     stdout = _binary_stdout()
-    outcomes = [_process(name, job, stdout) for name in files]
+    outcomes = []
+    with progress(len(files), job.quiet) as step:
+        for i, name in enumerate(files, 1):
+            step(i, name)
+            outcomes.append(_process(name, job, stdout))
+    if job.quiet and job.check:  # the pre-commit hook: silent, except for what fails it
+        for o in outcomes:
+            if o.code == EXIT_CHECK:
+                click.echo(f"{o.name}: not {_target(job)} (see the change with --diff)", err=True)
     code = max(o.code for o in outcomes)
     if report_json is not None and not job.report_refused and (
             len(files) > 1 or code in (EXIT_OK, EXIT_CHECK)):
@@ -361,8 +376,10 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO,
     if job.diff:
         from migrator.hosts import redact_toml
         for path, text in hosts_changed.items():
-            _to_stdout(stdout, _scrub(unified_diff(redact_toml(_disk_text(path) or ""),
-                                                   redact_toml(text), str(path)),
+            before_text = _disk_text(path)
+            _to_stdout(stdout, _scrub(unified_diff(redact_toml(before_text or ""),
+                                                   redact_toml(text), str(path),
+                                                   new=before_text is None),
                                       secrets).encode("utf-8"))
     changed = changed or bool(hosts_changed)
     if not job.quiet:
@@ -372,7 +389,7 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO,
 
 
 def _disk_text(path: Any) -> str | None:
-    from migrator.load import read_regular
+    from migrator.loading import read_regular
     try:
         return read_regular(path).decode("utf-8")
     except (OSError, UnicodeDecodeError):
@@ -427,12 +444,15 @@ def _migrate_set(name: str, display: str, job: _Job, stdout: BinaryIO,
                     entry=_scrub_data(result.to_json(), secrets))
 
 
-def unified_diff(before: str, after: str, name: str) -> str:
-    """`diff -u` between two texts, labelled a/<name> and b/<name>, line endings kept."""
+def unified_diff(before: str, after: str, name: str, *, new: bool = False) -> str:
+    """`diff -u` between two texts, line endings kept: labelled a/<name> and b/<name>, or the
+    path itself when it is absolute (`a//etc/...` is no path); a `new` file is /dev/null before."""
     import difflib
 
+    old_label, new_label = (name, name) if os.path.isabs(name) else (f"a/{name}", f"b/{name}")
     out = []
-    for line in difflib.unified_diff(_lines(before), _lines(after), f"a/{name}", f"b/{name}"):
+    for line in difflib.unified_diff(_lines(before), _lines(after),
+                                     "/dev/null" if new else old_label, new_label):
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
 
@@ -466,8 +486,8 @@ def _read(name: str) -> bytes:
     """The file's bytes, at most one more than the library accepts (it then says so), so that
     `/dev/zero` or a huge file cannot eat the memory. A FILE the user names may be a FIFO
     (`containerd-migrate <(cmd) --to 3`) or a device; files found by the run (imports, hosts.toml
-    files) are read only when regular (load.read_regular)."""
-    from migrator.load import MAX_BYTES
+    files) are read only when regular (loading.read_regular)."""
+    from migrator.loading import MAX_BYTES
 
     if name == STDIN:
         return _binary_stdin().read(MAX_BYTES + 1)
@@ -616,7 +636,7 @@ def _fail(display: str, message: str, code: int = EXIT_ERROR,
 def _secrets_of(data: bytes | str) -> set[str]:
     import tomllib
 
-    from migrator.load import long_key
+    from migrator.loading import long_key
     from migrator.report import secret_values, secret_values_in_text
     try:
         text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
@@ -631,7 +651,7 @@ def _secrets_of(data: bytes | str) -> set[str]:
 
 
 def _secrets_of_file(path: str | None) -> set[str]:
-    from migrator.load import read_regular
+    from migrator.loading import read_regular
     if not path or path.startswith("<"):
         return set()
     try:
@@ -653,6 +673,11 @@ def _scrub_data(data: Any, secrets: set[str]) -> Any:
     if isinstance(data, list):
         return [_scrub_data(v, secrets) for v in data]
     return data
+
+
+def _target(job: _Job) -> str:
+    what = f"at version {job.to}" if job.to is not None else "as asked"
+    return what + (f" for containerd {job.containerd}" if job.containerd else "")
 
 
 def _summary(outcomes: list[_Outcome], job: _Job) -> str:

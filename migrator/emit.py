@@ -684,6 +684,9 @@ def _reason(kind: str, rule: Rule | None) -> str:
         return "containerd 2.x reads this setting here as well"
     if rule.kind == "spell" and rule.reason:
         return rule.reason
+    if rule.reverse:  # a downgrade: the release named is the one that moved it away
+        return (f"where the older config version has it (containerd {rule.release} moved it)"
+                if rule.release else "where the older config version has it")
     return f"containerd {rule.release} reads it here" if rule.release else kind
 
 

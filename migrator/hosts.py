@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from migrator import engine, load, rules
+from migrator import engine, loading, rules
 from migrator.errors import ConfigError
 from migrator.report import Change, Finding, MigrationResult, dotted, is_secret, parse_dotted
 
@@ -236,7 +236,7 @@ class RegistryPlan:
     headers: bool = False                     # registry.headers is set (it stays)
 
 
-def _where(loaded: load.Loaded, path: tuple) -> tuple[int | None, int | None]:
+def _where(loaded: loading.Loaded, path: tuple) -> tuple[int | None, int | None]:
     """Line and column of the statement that writes `path` (or its closest table), else of
     the first statement inside it."""
     above = [st for st in loaded.doc.statements if path[:len(st.path)] == st.path]
@@ -246,7 +246,7 @@ def _where(loaded: load.Loaded, path: tuple) -> tuple[int | None, int | None]:
     return (best.line, best.col) if best else (None, None)
 
 
-def _table(value: Any, path: tuple, loaded: load.Loaded, file: str) -> dict:
+def _table(value: Any, path: tuple, loaded: loading.Loaded, file: str) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -255,7 +255,7 @@ def _table(value: Any, path: tuple, loaded: load.Loaded, file: str) -> dict:
     return value
 
 
-def _entry(raw: Any, path: tuple, loaded: load.Loaded, file: str,
+def _entry(raw: Any, path: tuple, loaded: loading.Loaded, file: str,
            findings: list[Finding]) -> Entry:
     line, col = _where(loaded, path)
     if not isinstance(raw, str) or not raw.strip():
@@ -286,7 +286,7 @@ def _entry(raw: Any, path: tuple, loaded: load.Loaded, file: str,
     return Entry(f"{scheme}://{netloc}{u.path}", scheme, netloc, u.path)
 
 
-def _tls_keys(tls: dict, path: tuple, loaded: load.Loaded, file: str) -> dict[str, Any]:
+def _tls_keys(tls: dict, path: tuple, loaded: loading.Loaded, file: str) -> dict[str, Any]:
     line, col = _where(loaded, path)
     for key, value in tls.items():
         want = bool if key == "insecure_skip_verify" else str
@@ -310,7 +310,7 @@ def _tls_keys(tls: dict, path: tuple, loaded: load.Loaded, file: str) -> dict[st
     return out
 
 
-def plan_hosts(loaded: load.Loaded, *, file: str = "<string>") -> RegistryPlan:
+def plan_hosts(loaded: loading.Loaded, *, file: str = "<string>") -> RegistryPlan:
     """Everything to write, from the input tree alone; ConfigError for anything unsafe."""
     prefix = REGISTRY[loaded.version]
     reg: Any = loaded.tree
@@ -471,7 +471,7 @@ def migrate_registry(text: str | bytes, *, to: int | None, hosts_dir: str | os.P
     except ConfigError as exc:
         raise exc.with_file(file) from None
     root = _hosts_root(hosts_dir, file)
-    loaded = load.load(text, file, pipeline.supported_versions())
+    loaded = loading.load(text, file, pipeline.supported_versions())
     plan = plan_hosts(loaded, file=file)
     chain = rules.chain(loaded.version, target, release)
     mapper = engine.Mapper(chain, tree=loaded.tree)
@@ -512,7 +512,10 @@ def migrate_registry(text: str | bytes, *, to: int | None, hosts_dir: str | os.P
                          file=file, sets=sets or None)
     except ValueError as exc:
         raise ConfigError(f"cannot set config_path in this file ({exc})", file=file) from None
-    files = {root / hf.directory / HOSTS_FILE: hf.render() for hf in plan.files}
+    result.text, comments = _move_comments(loaded, plan, result.text)
+    files = {root / hf.directory / HOSTS_FILE: _with_comments(hf.render(),
+                                                               comments.get(hf.directory, []))
+             for hf in plan.files}
     for path in files:  # belt and braces: validated names cannot leave the directory
         if Path(os.path.normpath(path)).parent.parent != Path(os.path.normpath(root)):
             raise ConfigError(f"{path} is outside {root}; nothing written", file=file)
@@ -522,6 +525,74 @@ def migrate_registry(text: str | bytes, *, to: int | None, hosts_dir: str | os.P
         _conflicts(files, overwrite, file)
         result.findings.extend(_shadowing(root, plan, file))
     return result, files
+
+
+def _move_comments(loaded: loading.Loaded, plan: RegistryPlan,
+                   out: str) -> tuple[str, dict[str, list[str]]]:
+    """The comments of the registry tables that became hosts.toml files go with them.
+
+    The emitter keeps a removed statement's comments where it stood (comments travel with their
+    keys); for mirrors and TLS tables they describe a registry that now lives in its hosts.toml,
+    so they move there: `{directory: [comment lines]}`. The text loses only those comments
+    (checked: it means the same); a comment whose registry has no file stays."""
+    text = loaded.text
+    nl = "\r\n" if "\r\n" in text else "\n"
+    directory = {hf.registry: hf.directory for hf in plan.files}
+    owners: list[tuple[tuple, list[str]]] = []
+    depth = len(plan.source_prefix) + 1
+    for path in plan.mirror_paths:
+        name = path[depth] if len(path) > depth else None
+        if name in directory:
+            owners.append((path[:depth + 1], [directory[name]]))
+    for x, path in plan.tls_paths.items():
+        dirs = [t.split("/")[0] for t in plan.tls_targets.get(x, [])]
+        if dirs:
+            owners.append((path, dirs))
+    moved: dict[str, list[str]] = {}
+    new, cursor = out, 0
+    for st in loaded.doc.statements:
+        dirs = next((d for prefix, d in owners if st.path[:len(prefix)] == prefix), None)
+        if dirs is None or (st.leading == st.start and st.comment_start is None):
+            continue
+        chunk = text[st.leading:st.start]
+        if st.comment_start is not None:
+            end = text.find("\n", st.comment_start)
+            comment = text[st.comment_start:len(text) if end < 0 else end].rstrip("\r")
+            line = text[st.start:st.key_start]
+            chunk += line[:len(line) - len(line.lstrip(" \t"))] + comment + nl
+        at = new.find(chunk, cursor)
+        if at < 0:
+            continue
+        new, cursor = _tidy(new[:at] + new[at + len(chunk):], at, nl)
+        lines = [ln.strip() for ln in chunk.splitlines() if ln.strip().startswith("#")]
+        for d in dict.fromkeys(dirs):
+            moved.setdefault(d, []).extend(lines)
+    try:
+        if tomllib.loads(new) != tomllib.loads(out):
+            return out, {}
+    except tomllib.TOMLDecodeError:
+        return out, {}
+    return new, moved
+
+
+def _tidy(text: str, at: int, nl: str) -> tuple[str, int]:
+    """After a removal at `at` (a line start), no double blank line and no blank line at the
+    end of the file (docs/emitting.md: what disappears takes a blank line along)."""
+    blank = nl + nl
+    while at >= len(blank) and text[at - len(blank):at] == blank and \
+            (text.startswith(nl, at) or at == len(text)):
+        text, at = text[:at - len(nl)] + text[at:], at - len(nl)
+    if not text[at:].strip() and text[:at].strip():
+        text = text.rstrip("\r\n") + nl
+        at = len(text)
+    return text, at
+
+
+def _with_comments(content: str, comments: list[str]) -> str:
+    if not comments:
+        return content
+    head, _, rest = content.partition("\n")
+    return head + "\n" + "".join(c + "\n" for c in comments) + rest
 
 
 def _hosts_root(hosts_dir: str | os.PathLike[str], file: str) -> Path:
@@ -537,7 +608,7 @@ def _hosts_root(hosts_dir: str | os.PathLike[str], file: str) -> Path:
     return Path(os.path.normpath(text))
 
 
-def _report(result: MigrationResult, loaded: load.Loaded, plan: RegistryPlan, root: Path,
+def _report(result: MigrationResult, loaded: loading.Loaded, plan: RegistryPlan, root: Path,
             files: dict[Path, str], allow_loss: bool, where_to, release: str | None,
             target: int, containerd: str | None, headers: bool) -> None:
     by_registry = {hf.registry: root / hf.directory / HOSTS_FILE for hf in plan.files}
@@ -633,8 +704,8 @@ def _conflicts(files: dict[Path, str], overwrite: bool, file: str) -> None:
     for path, content in files.items():
         state = _state(path, content)
         if state == "different" and not overwrite:
-            raise ConfigError(f"{path} exists with other content; not overwritten (use the "
-                              "overwrite option to replace it); nothing written", file=file)
+            raise ConfigError(f"{path} exists with other content; not overwritten "
+                              "(--overwrite-hosts replaces it); nothing written", file=file)
         if state not in ("absent", "same", "different"):
             raise ConfigError(f"{path}: {state}; nothing written", file=file)
 

@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from migrator import engine, load, rules
+from migrator import engine, loading, rules
 from migrator.errors import ConfigError
 from migrator.report import Finding, MigrationResult, dotted, parse_dotted
 
@@ -72,7 +72,7 @@ class _Disk:
             return None
 
     def read(self, path: str) -> bytes:
-        return load.read_regular(path)  # a FIFO matched by a glob must not block the run
+        return loading.read_regular(path)  # a FIFO matched by a glob must not block the run
 
 
 class _Memory:
@@ -284,7 +284,7 @@ def migrate_set(root: str | os.PathLike[str] | Mapping[str, str | bytes], *, to:
     if not fs.exists(root_name) or fs.isdir(root_name):
         raise ConfigError("file not found" if not fs.exists(root_name) else "is a directory",
                           file=root_name)
-    loaded: dict[str, load.Loaded] = {}
+    loaded: dict[str, loading.Loaded] = {}
     data: dict[str, bytes] = {}
     parent: dict[str, str | None] = {root_name: None}
     pending: list[tuple[str, str | None]] = [(root_name, None)]
@@ -314,7 +314,7 @@ def migrate_set(root: str | os.PathLike[str] | Mapping[str, str | bytes], *, to:
             continue
         try:
             raw = fs.read(path)
-        except load.NotRegularFile:
+        except loading.NotRegularFile:
             if importer is None:
                 raise ConfigError("not a regular file; --with-imports reads only regular files",
                                   file=path) from None
@@ -326,7 +326,7 @@ def migrate_set(root: str | os.PathLike[str] | Mapping[str, str | bytes], *, to:
         except OSError as exc:
             raise ConfigError(f"cannot read: {exc.strerror or exc}", file=path) from None
         data[path] = raw
-        loaded[path] = ld = load.load(raw, path, known)
+        loaded[path] = ld = loading.load(raw, path, known)
         out.imports[path] = []
         parent.setdefault(path, importer)
         entries = ld.tree.get("imports", [])
@@ -471,7 +471,7 @@ def _is_deep(release: str | None, version: int) -> bool:
     return line is not None and rules.release_key(line) >= rules.release_key("2.0")
 
 
-def _merge_findings(order: list[str], loaded: dict[str, load.Loaded],
+def _merge_findings(order: list[str], loaded: dict[str, loading.Loaded],
                     results: dict[str, MigrationResult], declared: dict[str, int | None],
                     own: int, target: int, release: str | None) -> list[Finding]:
     if len(order) < 2:

@@ -39,7 +39,11 @@ def find(plan: Plan, input_problems: set[tuple], release: str, source_version: i
     losses: dict[tuple, Loss] = {}
     for path, source in by_target.items():
         if len(path) > 1 and path[0] == "plugins" and path[1] in known_elsewhere:
-            losses[source] = Loss(source, path, f"containerd {release} has no plugin {path[1]}")
+            why = f"containerd {release} has no plugin {path[1]}"
+            if _unknown_key(source, input_problems):  # say so: "no plugin" alone misleads
+                why = (f"an unknown key, which no containerd reads (see the warning), in plugin "
+                       f"{path[1]}, which containerd {release} does not have")
+            losses[source] = Loss(source, path, why)
     unknown = [p for p in validate.validate(plan.expected, release) if p.kind == "unknown-key"]
     # the targets below each problem, found in one pass (not one scan of the plan per problem)
     below = under({p.path for p in unknown}, ((path, (path, source))
@@ -175,6 +179,11 @@ def known_plugins(release: str | None = None) -> frozenset[str]:
     from migrator import rules
     lines = [release] if release else list(rules.release_lines())
     return frozenset().union(*(plugins_read(line) for line in lines))
+
+
+def _unknown_key(source: tuple, input_problems: set[tuple]) -> bool:
+    """An unknown key of a plugin the source knows (not a whole plugin it does not know)."""
+    return any(len(p) > 2 and source[:len(p)] == p for p in input_problems)
 
 
 def _carried(source: tuple, input_problems: set[tuple]) -> bool:

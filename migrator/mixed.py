@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from migrator import engine, rules
-from migrator.load import Loaded
+from migrator.loading import Loaded
 from migrator.report import Finding, dotted
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import tomllib
 
-from migrator import accounting, engine, load, mixed, rules
+from migrator import accounting, engine, loading, mixed, rules
 from migrator.emit import Emitter
 from migrator.errors import ConfigError, LossError
 from migrator.report import Change, Finding, MigrationResult, dotted
@@ -14,6 +14,7 @@ class InternalError(RuntimeError):
 
 
 def supported_versions() -> tuple[int, ...]:
+    """The config versions the rules connect, oldest first: (1, 2, 3, 4)."""
     return rules.known_versions()
 
 
@@ -51,7 +52,7 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
         to, release = resolve_target(to, containerd)
     except ConfigError as exc:
         raise exc.with_file(file) from None
-    loaded = load.load(text, file, supported_versions())
+    loaded = loading.load(text, file, supported_versions())
     result = MigrationResult(text=loaded.text, source_version=loaded.version,
                              target_version=to, input_text=_as_text(text), file=file)
     if loaded.had_bom:
@@ -141,7 +142,7 @@ def _remainder_at(plan: engine.Plan, source: tuple, target: tuple) -> bool:
         (source, plan.mapper.target(source).path) in plan.values
 
 
-def _plan(loaded: load.Loaded, chain: list, drops: dict | None, values: dict,
+def _plan(loaded: loading.Loaded, chain: list, drops: dict | None, values: dict,
           index: "_DocIndex", file: str, spelling, strays: dict,
           lost_parts: dict | None = None) -> engine.Plan:
     try:
@@ -154,7 +155,7 @@ def _plan(loaded: load.Loaded, chain: list, drops: dict | None, values: dict,
         raise exc.with_file(file) from None
 
 
-def _refuse_sets_on_arrays_of_tables(plan: engine.Plan, loaded: load.Loaded, file: str) -> None:
+def _refuse_sets_on_arrays_of_tables(plan: engine.Plan, loaded: loading.Loaded, file: str) -> None:
     """A value to set where the file has `[[...]]` headers: the emitter edits values, it does
     not turn headers into a key."""
     if not plan.overrides:
@@ -169,7 +170,7 @@ def _refuse_sets_on_arrays_of_tables(plan: engine.Plan, loaded: load.Loaded, fil
                               file=file, line=st.line, col=st.col)
 
 
-def _refuse_undecodable(loaded: load.Loaded, index: "_DocIndex", file: str) -> None:
+def _refuse_undecodable(loaded: loading.Loaded, index: "_DocIndex", file: str) -> None:
     """A value of a type containerd refuses to start with (migrator.decoding) is bad input: the
     migrated file could only carry it, and nothing would read either."""
     from migrator import decoding
@@ -179,7 +180,7 @@ def _refuse_undecodable(loaded: load.Loaded, index: "_DocIndex", file: str) -> N
         raise ConfigError(refused[0].message, file=file, line=line, col=col)
 
 
-def _refused_plugin_tables(loaded: load.Loaded, to: int) -> dict[tuple, str]:
+def _refused_plugin_tables(loaded: loading.Loaded, to: int) -> dict[tuple, str]:
     """containerd 1.x refuses a version 2 file whose plugin table is not keyed by a URI
     ("invalid plugin key URI"); 2.x ignores such a table. Going down to 2, it goes."""
     if to != 2 or loaded.version < 3:
@@ -210,7 +211,7 @@ def _unset_sources(tree: dict, chain: list, paths: set[tuple]) -> dict[tuple, st
     return out
 
 
-def _losses(plan: engine.Plan, loaded: load.Loaded, release: str | None, to: int,
+def _losses(plan: engine.Plan, loaded: loading.Loaded, release: str | None, to: int,
             index: "_DocIndex | None" = None) -> list:
     from migrator import losses
     found = [losses.Loss(d.path, (), d.reason) for d in plan.dropped if d.loss]
@@ -229,7 +230,7 @@ def _losses(plan: engine.Plan, loaded: load.Loaded, release: str | None, to: int
     return found
 
 
-def _schema_findings(loaded: load.Loaded, plan: engine.Plan, output: dict, target: int | str,
+def _schema_findings(loaded: loading.Loaded, plan: engine.Plan, output: dict, target: int | str,
                      file: str, downgrade: bool = False,
                      index: "_DocIndex | None" = None) -> list[Finding]:
     """Input problems are warnings; the output may only repeat them, never add its own."""
@@ -242,10 +243,15 @@ def _schema_findings(loaded: load.Loaded, plan: engine.Plan, output: dict, targe
     for name in loaded.tree.get("plugins", {}):
         if name in losses.known_plugins() and name not in read_here:
             native = rules.native_release(loaded.version) or f"version {loaded.version}"
-            found.append(Finding(
-                "warning", "not-read", f"containerd {native} ignores this table: plugin {name} "
-                f"does not exist there", dotted(("plugins", name)),
-                *index.position(("plugins", name))))
+            message = f"containerd {native} ignores this table: plugin {name} does not exist there"
+            if loaded.version == 1:  # the plugin exists: 1.x only knows it by its short ID
+                message = (f"containerd 1.x reads the plugin tables of a version 1 file by short "
+                           f"ID and ignores {name}")
+                if "version" not in loaded.tree:  # a drop-in, most likely
+                    message += ("; a drop-in without a version line is read at the root "
+                                "config's version: add that version line")
+            found.append(Finding("warning", "not-read", message, dotted(("plugins", name)),
+                                 *index.position(("plugins", name))))
     carried = {p.path for p in problems}
     read = losses.plugins_read(loaded.version)
     out_problems = validate.validate(output, target)
@@ -287,7 +293,7 @@ class _DocIndex:
     """Lookups into the input that the report needs for many paths: built once per migration
     (lazily), so that each lookup costs a few dict probes instead of a scan of the document."""
 
-    def __init__(self, loaded: load.Loaded) -> None:
+    def __init__(self, loaded: loading.Loaded) -> None:
         self.loaded = loaded
         self._problems: list | None = None
         self._first: dict[tuple, int] | None = None      # exact path -> first statement
@@ -356,11 +362,11 @@ class _DocIndex:
         return self.loaded.doc.statements[min(hits)].line if hits else None
 
 
-def _position(loaded: load.Loaded, path: tuple) -> tuple[int | None, int | None]:
+def _position(loaded: loading.Loaded, path: tuple) -> tuple[int | None, int | None]:
     return _DocIndex(loaded).position(path)
 
 
-def _line(loaded: load.Loaded, path: tuple) -> int | None:
+def _line(loaded: loading.Loaded, path: tuple) -> int | None:
     return _DocIndex(loaded).line(path)
 
 

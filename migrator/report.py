@@ -160,6 +160,11 @@ def dotted(path: tuple[Any, ...] | list[Any]) -> str:
 
 @dataclass(frozen=True)
 class Change:
+    """One thing the migration did to one key: moved, renamed, converted, copied, dropped...
+
+    `from_path`/`to_path` are dotted TOML key paths (`dotted`), `from_line` the input line;
+    `rule` names the rule in migrator/rules/, `release` and `source` the containerd release
+    and source file it follows. `format()` gives the one line the CLI prints."""
     kind: ChangeKind
     rule: str                      # rule id from the rules file, e.g. "cri-split/sandbox-image"
     reason: str                    # one sentence for people
@@ -199,6 +204,9 @@ class Finding:
 
 @dataclass
 class MigrationResult:
+    """What `migrate()` (or `Config.dump()`) produced: the new `text`, the versions, every
+    `changes` entry and every `findings` warning. `changed` says whether the text differs from
+    the input; `to_json()` is the --report-json document; secrets are never in it."""
     text: str
     source_version: int
     target_version: int

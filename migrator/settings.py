@@ -27,12 +27,12 @@ import re
 from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any
+from difflib import get_close_matches
+from typing import TYPE_CHECKING, Any
 
 from migrator import engine, rules, transforms
 from migrator.errors import ConfigError
-# by name from the submodule: `migrator.load` may be this module's load() once exported
-from migrator.load import decode as _decode, load as _load_file, parse_toml as _parse_toml
+from migrator.loading import decode as _decode, load as _load_file, parse_toml as _parse_toml
 from migrator.pipeline import UNSET, migrate, resolve_target, supported_versions
 from migrator.report import Change, Finding, MigrationResult, dotted
 
@@ -860,26 +860,63 @@ class Runtime:
     def __getattr__(self, field: str) -> Any:
         if field in RUNTIME_FIELDS:
             return self._cfg._read(runtime_key(self.name, field))
-        raise AttributeError(f"runtimes have no setting {field!r} "
-                             f"(known: {', '.join(RUNTIME_FIELDS)}, options)")
+        raise _no_such("a runtime", field, RUNTIME_FIELDS + ("options", "name"))
 
     def __setattr__(self, field: str, value: Any) -> None:
         if field not in RUNTIME_FIELDS:
-            raise AttributeError(f"runtimes have no setting {field!r} "
-                                 f"(known: {', '.join(RUNTIME_FIELDS)}, options)")
+            raise _no_such("a runtime", field, RUNTIME_FIELDS + ("options",))
         self._cfg.set(runtime_key(self.name, field).name, value)
 
     def __delattr__(self, field: str) -> None:
         if field not in RUNTIME_FIELDS:
-            raise AttributeError(field)
+            raise _no_such("a runtime", field, RUNTIME_FIELDS + ("options",))
         self._cfg.unset(runtime_key(self.name, field).name)
 
     def __repr__(self) -> str:
         return f"Runtime({self.name!r})"
 
 
+def _no_such(owner: str, name: str, known: Iterable[str]) -> AttributeError:
+    """A typo must not become a silently ignored attribute: say which names exist."""
+    near = get_close_matches(name, list(known), n=1)
+    hint = f"; did you mean {near[0]!r}?" if near else " (docs/settings.md lists the names)"
+    return AttributeError(f"{owner} has no setting {name!r}{hint}")
+
+
 class Config:
-    """A config of any version, edited by version-independent names; see `load`."""
+    """A config of any version, edited by version-independent names; see `migrator.load`.
+
+    Each name of docs/settings.md without a placeholder is an attribute (`cfg.sandbox_image`,
+    `cfg.systemd_cgroup`, ...): reading gives the edited value, else the file's (None: not
+    set); assigning records an edit, checked at once; `del` removes the setting. Runtimes are
+    `cfg.runtime(name)`. Any other attribute name raises AttributeError with a did-you-mean.
+    `dump()` returns the edited text in the file's own version; `result` is then its report.
+    """
+
+    if TYPE_CHECKING:  # the setting properties are made from SETTINGS below; declared for mypy
+        sandbox_image: str | None
+        default_runtime: str | None
+        cni_bin_dir: str | None
+        cni_bin_dirs: list[str] | None
+        cni_conf_dir: str | None
+        registry_config_path: str | None
+        snapshotter: str | None
+        enable_cdi: bool | None
+        cdi_spec_dirs: list[str] | None
+        enable_unprivileged_ports: bool | None
+        enable_unprivileged_icmp: bool | None
+        disabled_plugins: list[str] | None
+        root: str | None
+        state: str | None
+        grpc_address: str | None
+        systemd_cgroup: bool | None
+
+    text: str | bytes
+    file: str
+    version: int
+    release: str | None
+    edits: dict[str, Any]
+    result: MigrationResult | None
 
     def __init__(self, text: str | bytes, *, version: int | None = None,
                  containerd: str | None = None, file: str = "<string>") -> None:
@@ -971,6 +1008,22 @@ class Config:
 
     def __repr__(self) -> str:
         return f"<containerd config version {self.version}, {len(self.edits)} edit(s)>"
+
+    if not TYPE_CHECKING:  # hidden from mypy, so that it still reports a misspelt name
+        def __setattr__(self, name: str, value: Any) -> None:
+            if not name.startswith("_") and name not in Config.__annotations__ and \
+                    not isinstance(getattr(Config, name, None), property):
+                raise _no_such("a containerd config", name, _public(Config))
+            object.__setattr__(self, name, value)
+
+        def __getattr__(self, name: str) -> Any:  # only for names that do not exist
+            if name.startswith("_"):
+                raise AttributeError(name)
+            raise _no_such("a containerd config", name, _public(Config))
+
+
+def _public(cls: type) -> list[str]:
+    return [n for n in dir(cls) if not n.startswith("_")] + list(cls.__annotations__)
 
 
 def _scalar_property(name: str) -> property:

@@ -2,22 +2,26 @@
 # Put real containerd binaries in the oracle cache (see DEVELOPERS.md, "The oracle: containerd
 # binaries").
 #
-#   $CACHE/bin/containerd-<version>          upstream builds unpacked from shared/bin (1.6 ... 2.3)
+#   $CACHE/bin/containerd-<version>          upstream builds unpacked from shared/bin (1.6 ... 2.3);
+#                                            without shared/bin, from containerd's official release
+#                                            tarballs, checked against scripts/containerd-releases.sha256
 #   $CACHE/bin/containerd-debian-<version>   containerd from Debian bookworm (1.6), trixie (1.7), sid (2.x)
 #
 # CACHE = ${CONTAINERD_MIGRATE_CACHE:-$HOME/.cache/containerd-migrate}
 # shared = ${CONTAINERD_SHARED:-<repo>/../shared}
 #
 # Idempotent: a binary already in the cache is only re-hashed (shared) or left alone (Debian, unless
-# --refresh). Nothing is installed system-wide: the Debian packages are fetched with a private apt
-# configuration (own sources list, lists and cache dirs under $CACHE/debian) and unpacked with
-# dpkg-deb -x. The shared binaries are required when CI=true; the Debian part is best-effort unless
-# --require-debian.
+# --refresh). Release tarballs come from $CONTAINERD_RELEASES_URL/v<version>/<tarball> (default:
+# containerd's GitHub releases; any curl URL, file:// included), sums from $CONTAINERD_RELEASE_SUMS
+# (default scripts/containerd-releases.sha256). Nothing is installed system-wide: the Debian
+# packages are fetched with a private apt configuration (own sources list, lists and cache dirs
+# under $CACHE/debian) and unpacked with dpkg-deb -x. The upstream binaries are required when
+# CI=true; the Debian part is best-effort unless --require-debian.
 #
 # Usage: scripts/fetch-containerd.sh [--require-debian] [--no-debian] [--refresh] [--quiet]
 set -euo pipefail
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 
 require_debian=0 no_debian=0 refresh=0 quiet=0
 for arg in "$@"; do
@@ -80,6 +84,35 @@ fetch_shared() {
   done
   shopt -u nullglob
   [ "$found" = 1 ] || { warn "no containerd-v*.xz in $src"; failed_shared=1; }
+}
+
+# ---------------------------------------------------------------- (a') official release tarballs
+releases=${CONTAINERD_RELEASES_URL:-https://github.com/containerd/containerd/releases/download}
+release_sums=${CONTAINERD_RELEASE_SUMS:-$repo/scripts/containerd-releases.sha256}
+fetch_releases() {
+  local want name version out tmp have
+  [ -r "$release_sums" ] || { warn "$release_sums missing"; failed_shared=1; return; }
+  command -v curl > /dev/null || { warn "curl is needed to download release tarballs"; failed_shared=1; return; }
+  while read -r want name; do
+    case $want in ''|'#'*) continue ;; esac
+    version=${name#containerd-}; version=${version%-linux-amd64.tar.gz}
+    out=$bindir/containerd-$version
+    if [ -x "$out" ] && [ "$refresh" = 0 ]; then continue; fi
+    tmp=$(mktemp -d "$bindir/.release.XXXXXX")
+    if ! curl -fsSL --retry 2 --max-time "${FETCH_CONTAINERD_TIMEOUT:-300}" -o "$tmp/$name" "$releases/v$version/$name"; then
+      rm -rf "$tmp"; warn "$name: download failed"; failed_shared=1; continue
+    fi
+    have=$(sha256sum < "$tmp/$name" | cut -d' ' -f1)
+    if [ "$have" != "$want" ]; then
+      rm -rf "$tmp"; warn "$name: sha256 $have does not match the pinned $want; not used"; failed_shared=1; continue
+    fi
+    if ! tar -xzf "$tmp/$name" -C "$tmp" bin/containerd || [ ! -f "$tmp/bin/containerd" ]; then
+      rm -rf "$tmp"; warn "$name: no bin/containerd in the tarball"; failed_shared=1; continue
+    fi
+    chmod 0755 "$tmp/bin/containerd" && mv -f "$tmp/bin/containerd" "$out"
+    rm -rf "$tmp"
+    say "downloaded $(basename "$out") (sha256 ok)"
+  done < "$release_sums"
 }
 
 # ---------------------------------------------------------------- (b) Debian packages
@@ -290,9 +323,14 @@ fetch_debian() {
 }
 
 # ---------------------------------------------------------------- run
-fetch_shared
+if [ -d "$shared/bin" ]; then
+  fetch_shared
+else
+  say "no $shared/bin: downloading the official release tarballs"
+  fetch_releases
+fi
 if [ "$failed_shared" = 1 ]; then
-  if [ "$ci" = 1 ]; then die "shared containerd binaries are required when CI=true"; fi
+  if [ "$ci" = 1 ]; then die "the upstream containerd binaries are required when CI=true"; fi
   warn "some shared binaries are missing; the oracle tests for them will skip"
 fi
 

@@ -427,9 +427,10 @@ def test_batch_check(v2: Path, v3: Path) -> None:
     assert run("--to", "3", "--check", "v3.toml", "v3.toml").exit_code == 0
 
 
-def test_batch_quiet_check_prints_nothing(v2: Path, v3: Path) -> None:
+def test_batch_quiet_check_names_only_what_fails(v2: Path, v3: Path) -> None:
     r = run("--to", "3", "--check", "-q", "v2.toml", "v3.toml")
-    assert r.exit_code == 1 and r.stdout_bytes == b"" and r.stderr == ""
+    assert r.exit_code == 1 and r.stdout_bytes == b""
+    assert r.stderr == "v2.toml: not at version 3 (see the change with --diff)\n"
 
 
 def test_batch_in_place(v2: Path, v3: Path) -> None:

@@ -131,9 +131,9 @@ SPLIT_RULES = ('step 1 -> 2 "t" releases "1.7" native "1.7"\n'
 
 
 def split_down(text: str) -> tuple[str, list[tuple]]:
-    from migrator import engine, load, rules
+    from migrator import engine, loading, rules
     from migrator.emit import Emitter
-    loaded = load.load(text, "t.toml", (1, 2))
+    loaded = loading.load(text, "t.toml", (1, 2))
     plan = engine.plan(loaded.tree, [rules.parse_rules(SPLIT_RULES).reversed()])
     emitter = Emitter(loaded.doc, plan, loaded.tree, None)
     out = emitter.run()

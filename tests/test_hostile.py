@@ -28,7 +28,7 @@ import pytest
 from click.testing import CliRunner
 
 import migrator
-from migrator import cli, load
+from migrator import cli, loading as load
 from migrator.errors import ConfigError
 
 from .helpers import REPO, shared_path

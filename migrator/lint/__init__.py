@@ -189,12 +189,12 @@ def _coerce_version(raw: Any) -> int | None:
 
 
 def _run(data: str | bytes, opts: _Options) -> Context:
-    from migrator import load, source
-    text, had_bom = load.decode(data, opts.file)
+    from migrator import loading, source
+    text, had_bom = loading.decode(data, opts.file)
     if not text.strip():
         tree: dict = {}
     else:
-        tree = load.parse_toml(text, opts.file)
+        tree = loading.parse_toml(text, opts.file)
     try:
         doc = source.parse(text)
     except (AssertionError, IndexError, ValueError) as exc:

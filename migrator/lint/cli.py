@@ -134,7 +134,7 @@ def lint_main(paths: list[str] | tuple[str, ...], *, containerd: str | None = No
 
 
 def _read(name: str, imported: bool = False) -> bytes:
-    from migrator.load import MAX_BYTES, read_regular
+    from migrator.loading import MAX_BYTES, read_regular
     if name == STDIN:
         return sys.stdin.buffer.read(MAX_BYTES + 1)
     if imported:
@@ -147,7 +147,7 @@ def _imports_of(name: str, data: bytes) -> list[str]:
     import glob
     import tomllib
 
-    from migrator.load import long_key
+    from migrator.loading import long_key
     try:
         text = data.decode("utf-8").lstrip("\ufeff")
         tree = tomllib.loads(text) if long_key(text) is None else {}

@@ -76,10 +76,10 @@ def resolve(ctx: Context) -> list[Import]:
 
 
 def _read(path: Path) -> dict | None:
-    from migrator import load
+    from migrator import loading
     try:  # regular files only (a FIFO would block), and no tomllib on a hostile key
-        text = load.read_regular(path).decode("utf-8").lstrip("\ufeff")
-        if len(text) > load.MAX_BYTES or load.long_key(text) is not None:
+        text = loading.read_regular(path).decode("utf-8").lstrip("\ufeff")
+        if len(text) > loading.MAX_BYTES or loading.long_key(text) is not None:
             return None
         return tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError, ValueError):

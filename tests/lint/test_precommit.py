@@ -111,7 +111,7 @@ def test_lint_hook_passes_good_and_fails_bad(hook_repo: Path, project: Path, hom
     good = try_repo(hook_repo, project, "containerd-config-lint", "etc/containerd/good.toml",
                     home=home)
     assert good.returncode == 0, good.stdout + good.stderr
-    assert "Passed" in good.stdout
+    assert "Passed" in good.stdout and "good.toml" not in good.stdout
     bad = try_repo(hook_repo, project, "containerd-config-lint", "etc/containerd/good.toml",
                    "etc/containerd/bad.toml", home=home)
     assert bad.returncode == 1, bad.stdout + bad.stderr
@@ -124,15 +124,18 @@ def test_migrate_hook_checks_the_version(hook_repo: Path, project: Path, home: P
     good = try_repo(hook_repo, project, "containerd-config-migrate", "etc/containerd/good.toml",
                     home=home)
     assert good.returncode == 0, good.stdout + good.stderr
+    assert "good.toml" not in good.stdout          # quiet unless it fails (--verbose shows all)
     old = try_repo(hook_repo, project, "containerd-config-migrate", "etc/containerd/old.toml",
                    home=home)
     assert old.returncode == 1, old.stdout + old.stderr
     assert "Failed" in old.stdout
+    assert "etc/containerd/old.toml: not at version 3 (see the change with --diff)" in old.stdout
+    assert "header version" not in old.stdout     # the report itself stays out of the way
 
 
 def test_hooks_file_names_both_hooks() -> None:
     text = (REPO / ".pre-commit-hooks.yaml").read_text()
     for line in ("- id: containerd-config-lint", "entry: containerd-migrate --lint",
-                 "- id: containerd-config-migrate", "entry: containerd-migrate\n",
+                 "- id: containerd-config-migrate", "entry: containerd-migrate --quiet\n",
                  "language: python", "files: "):
         assert line in text
