@@ -43,37 +43,17 @@ def _args(case: Path) -> dict:
     return json.loads((case / "args.json").read_text())
 
 
-def _inline_unset_supported() -> bool:
-    """pipeline hook: `sets={path: UNSET}` removes an inline-table statement at `path`."""
+def test_an_unset_removes_an_inline_table_statement() -> None:
+    """The pipeline: `sets={path: UNSET}` removes an inline-table statement at `path` (r07)."""
     text = 'version = 2\n\n[a]\n  x = 1\n  b = { c = 1 }\n'
-    try:
-        return "b =" not in migrator.migrate(text, to=2, sets={("a", "b"): migrator.UNSET}).text
-    except Exception:
-        return False
+    assert "b =" not in migrator.migrate(text, to=2, sets={("a", "b"): migrator.UNSET}).text
 
 
-def _added_key_indent_follows_block() -> bool:
-    """emitter: a key added to an existing block takes that block's indentation."""
+def test_a_key_added_to_a_block_takes_its_indentation() -> None:
+    """The emitter: a key added to an existing block takes that block's indentation (r09)."""
     text = 'version = 2\n\n[a]\n  x = 1\n\n  [a.b]\n    y = 2\n'
     out = migrator.migrate(text, to=2, sets={("a", "z"): 1}).text
-    return "\n  z = 1\n" in out
-
-
-NEEDS = {  # case -> (the fix is in, why not, only the text depends on it)
-    "r07-v2-inline-tables-to-v2": (_inline_unset_supported,
-                                   "pipeline._unset_sources must also drop inline-table "
-                                   "statements under an UNSET path (hook H1)", False),
-    "r09-v2-config-path-added-to-block": (_added_key_indent_follows_block,
-                                          "Emitter._add takes the indentation of the last "
-                                          "related block, not of the block the key joins "
-                                          "(hook H2)", True),
-}
-
-
-def _pending(case: Path, text: bool = False) -> None:
-    need = NEEDS.get(case.name)
-    if need is not None and (text or not need[2]) and not need[0]():
-        pytest.xfail(need[1])
+    assert "\n  z = 1\n" in out
 
 
 def _run(case: Path, hosts_dir: str = DIR, **kw):
@@ -97,7 +77,6 @@ def test_enough_cases() -> None:
 
 @pytest.mark.parametrize("case", GOOD, ids=lambda c: c.name)
 def test_golden_config_and_hosts_files(case: Path) -> None:
-    _pending(case, text=True)
     result, files = _run(case)
     assert result.text == (case / "expected.toml").read_text()
     assert files == _expected_files(case)
@@ -109,7 +88,6 @@ def test_golden_config_and_hosts_files(case: Path) -> None:
 
 @pytest.mark.parametrize("case", GOOD, ids=lambda c: c.name)
 def test_golden_report_accounts_for_every_hosts_file(case: Path) -> None:
-    _pending(case)
     result, files = _run(case)
     added = {c.to_path for c in result.changes if c.kind == "added" and c.rule == "hosts-toml"}
     assert added == {str(p) for p in files}
@@ -229,7 +207,6 @@ def _norm(entries: list[tuple]) -> list[tuple]:
 
 @pytest.mark.parametrize("case", GOOD, ids=lambda c: c.name)
 def test_hosts_files_give_the_hosts_the_cri_mirrors_gave(case: Path) -> None:
-    _pending(case)
     data = tomllib.loads((case / "input.toml").read_text())
     version = data.get("version", 1)
     registry = data
@@ -458,7 +435,6 @@ SECRET_CASES = [GOLDEN / "r03-v2-tls-auth-stay-v2", GOLDEN / "r06-v2-auth-allow-
 
 @pytest.mark.parametrize("case", SECRET_CASES, ids=lambda c: c.name)
 def test_a_password_appears_in_no_report_diff_or_error(case: Path) -> None:
-    _pending(case)
     from migrator.cli import unified_diff
     text = (case / "input.toml").read_text()
     assert PASSWORD in text or "tok-DO-NOT-PRINT" in text
@@ -573,7 +549,6 @@ def _args_allow_loss(result) -> bool:
 @pytest.mark.parametrize("case", ORACLE_CASES, ids=lambda c: c.name)
 def test_containerd_reads_config_path_and_no_mirrors(case: Path) -> None:
     from migrator import oracle
-    _pending(case)
 
     from .judging import expected_differences
     text = (case / "input.toml").read_text()
