@@ -59,6 +59,11 @@ class Emitter:
                  order: dict | None = None) -> None:
         self.version = version
         self.order_schema = order or {}   # the target's schema: containerd's key order
+        # a last line without its line ending: edit a terminated copy, so every statement
+        # ends in one and text appended after it starts on a line of its own (stripped in run)
+        self.unterminated = bool(doc.text) and not doc.text.endswith("\n")
+        if self.unterminated:
+            doc = source.parse(doc.text + doc.newline)
         self.doc = doc
         self.text = doc.text
         self.plan = plan
@@ -96,6 +101,8 @@ class Emitter:
         value = _get(self.tree, st.path)
         if not isinstance(value, dict):
             return True
+        if t[0].path is not None and self._gains_keys(t[0].path):
+            return False   # a key set inside it: its keys are written one by one, with the new one
         for path, _ in leaves(value, st.path):
             ts = self.mapper.targets(path)
             if len(ts) == 1 and ts[0].path is None:
@@ -105,6 +112,9 @@ class Emitter:
             if ts[0].path != t[0].path + path[len(st.path):]:
                 return False
         return len(t) == 1
+
+    def _gains_keys(self, table: tuple) -> bool:
+        return any(p[:len(table)] == table and len(p) > len(table) for p in self.plan.added)
 
     def _only_dropped(self, path: tuple) -> bool:
         """A table that only holds settings that are all dropped goes away with them."""
@@ -195,7 +205,7 @@ class Emitter:
                 out.append(self._new_block_text(b, nb))
         out.append(self.text[pos:])
         result = self._version_header("".join(out))
-        if not self.text.endswith("\n") and result.endswith(self.nl) and self.text:
+        if self.unterminated and result.endswith(self.nl):
             result = result[: -len(self.nl)]
         return result
 
@@ -550,6 +560,10 @@ class Emitter:
                 new = self.plan.overrides.get(t.path, self.plan.values.get((path, t.path), leaf))
                 if isinstance(new, transforms.Drop):
                     continue
+                if new == {} and self._gains_keys(t.path):
+                    if path != t.path:
+                        self._change("copied" if i else "moved", t.rule, path, t.path, st.line)
+                    continue   # the key set inside declares the table
                 dest = self._dest(b, t.path[:-1])
                 base = dest.final if dest.final is not None else dest.new_header
                 rel = t.path[len(base):]

@@ -346,6 +346,9 @@ def _apply_set(result: Plan, path: tuple, value: Any) -> None:
         return
     inside = [p for p in result.placed if p[:len(path)] == path and len(p) > len(path)]
     above = [p for p in result.placed if path[:len(p)] == p]
+    for p in [p for p in above if result.placed[p].value == {}]:
+        del result.placed[p]   # an empty table (`[a]` with nothing below) takes the new key
+        above.remove(p)
     if inside or above:
         raise ValueError(f"{dotted(path)} is a table here, or inside a value; cannot set it")
     result.added[path] = value
