@@ -34,6 +34,8 @@ class Block:
 
 def render_value(value: Any) -> str:
     import tomlkit
+    if isinstance(value, dict):
+        return render_inline(value)   # tomlkit.item makes a dict a table, which renders as ''
     item = tomlkit.item(value)
     if isinstance(value, list):
         item.multiline(False)
@@ -101,8 +103,9 @@ class Emitter:
         value = _get(self.tree, st.path)
         if not isinstance(value, dict):
             return True
-        if t[0].path is not None and self._gains_keys(t[0].path):
-            return False   # a key set inside it: its keys are written one by one, with the new one
+        if t[0].path is not None and self._shares_table(st.path, t[0].path):
+            # a key set inside it, or another table merged into it: written key by key
+            return False
         for path, _ in leaves(value, st.path):
             ts = self.mapper.targets(path)
             if len(ts) == 1 and ts[0].path is None:
@@ -112,6 +115,11 @@ class Emitter:
             if ts[0].path != t[0].path + path[len(st.path):]:
                 return False
         return len(t) == 1
+
+    def _shares_table(self, src: tuple, table: tuple) -> bool:
+        n, m = len(table), len(src)
+        return any(p[:n] == table and len(p) > n and pl.source[:m] != src
+                   for p, pl in self.plan.placed.items())
 
     def _gains_keys(self, table: tuple) -> bool:
         return any(p[:len(table)] == table and len(p) > len(table) for p in self.plan.added)
