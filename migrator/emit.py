@@ -185,6 +185,9 @@ class Emitter:
             self._add(path, value)
         out: list[str] = []
         pos = 0
+        if not self.doc.statements:   # only comments or blank lines: they stay on top
+            out.append(self.text)
+            pos = len(self.text)
         for b in self.blocks:
             if b.header is not None:
                 gap = self.text[pos:b.header.leading]
@@ -229,7 +232,7 @@ class Emitter:
             line += nl
         # after leading comment paragraphs (a banner), before the comments of the first setting;
         # everything before the first statement is untouched text, so the offset still holds
-        at = first.leading if first is not None else len(text)
+        at = first.leading if first is not None else len(self.text)
         while text.startswith("#:schema", at):  # editors read the directive only above all keys
             at = text.find("\n", at) + 1 or len(text)
         if at and not text[:at].endswith("\n"):

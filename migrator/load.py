@@ -62,8 +62,6 @@ def _too_large(file: str) -> ConfigError:
 
 
 def parse_toml(text: str, file: str) -> dict:
-    if not text.strip(" \t\r\n"):  # TOML's whitespace: a lone form feed is invalid TOML
-        raise ConfigError("file is empty", file=file)
     try:
         tree = tomllib.loads(text)
     except RecursionError:  # tomllib recurses once per nested array or inline table

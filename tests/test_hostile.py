@@ -139,10 +139,6 @@ def test_invalid_toml_is_one_line_with_a_position_and_writes_nothing(
     assert type(err.value) is ConfigError and err.value.line is not None
 
 
-# Valid TOML 1.0 documents we refuse on purpose: an empty file is not a config anyone meant to
-# migrate ("file is empty", exit 2).
-EMPTY_DOCUMENTS = {"empty-crlf.toml", "empty-lf.toml", "empty-nothing.toml", "empty-space.toml",
-                   "empty-tab.toml"}
 VALID_BUGS = {"after-literal-no-ws.toml": "nan", "inf-and-nan.toml": "nan", "float-2.toml": "nan"}
 
 
@@ -152,14 +148,9 @@ def test_valid_toml_migrates_or_is_refused_cleanly(path: Path) -> None:
     data = path.read_bytes()
     try:
         result = migrator.migrate(data, to=3)
-    except ConfigError as exc:
-        assert path.name in EMPTY_DOCUMENTS, str(exc)
-        assert type(exc) is ConfigError and "\n" not in str(exc)
-        return
     except InternalError as exc:
         xfail_if_known_bug(VALID_BUGS.get(path.name), exc)
         raise
-    assert path.name not in EMPTY_DOCUMENTS
     assert tomllib.loads(result.text).get("version") == 3
 
 
@@ -176,9 +167,9 @@ def test_valid_toml_accepted_count() -> None:
             refused += 1
         except Exception:  # the known bugs above
             crashed += 1
-    print(f"toml-test valid (TOML 1.0): {accepted} migrated, {refused} refused (empty), "
+    print(f"toml-test valid (TOML 1.0): {accepted} migrated, {refused} refused, "
           f"{crashed} known bugs, of {len(VALID)}")
-    assert refused == len(EMPTY_DOCUMENTS)
+    assert refused == 0   # an empty document too: containerd reads it as every default
     assert accepted + refused + crashed == len(VALID) and crashed <= len(VALID_BUGS)
 
 
@@ -230,9 +221,6 @@ BAD: dict[str, tuple[bytes, bool]] = {
     "utf16-be": (b"\xfe\xff" + "version = 2\n".encode("utf-16-be"), True),
     "utf16-no-bom": ("version = 2\n".encode("utf-16-le"), True),
     "utf32": ("version = 2\n".encode("utf-32"), True),
-    "empty": (b"", False),
-    "whitespace-only": (b"  \t\n\r\n\n", False),
-    "bom-only": (b"\xef\xbb\xbf", False),
     "two-boms": (b"\xef\xbb\xbf\xef\xbb\xbfversion = 2\n", True),
     "bare-cr-line-ends": (b"version = 2\r[plugins]\r", True),
     "lone-surrogate-escape": (b'version = 2\nroot = "\\uD800"\n', True),
@@ -583,7 +571,7 @@ def process_env() -> dict[str, str]:
 
 @pytest.mark.parametrize("case", ["invalid-utf8", "utf16-le", f"array-nested-{DEEP}",
                                   f"dotted-key-{DEEP}", "array-nested-100000-unclosed",
-                                  "integer-over-4300-digits", "empty", "nul-byte"])
+                                  "integer-over-4300-digits", "nul-byte"])
 def test_process_bad_input(tmp_path: Path, case: str) -> None:
     data, position = BAD[case]
     p = tmp_path / "config.toml"
