@@ -119,7 +119,8 @@ class Emitter:
     def _shares_table(self, src: tuple, table: tuple) -> bool:
         n, m = len(table), len(src)
         return any(p[:n] == table and len(p) > n and pl.source[:m] != src
-                   for p, pl in self.plan.placed.items())
+                   for p, pl in self.plan.placed.items()) or \
+            any(p[:n] == table for p in self.plan.overrides)
 
     def _gains_keys(self, table: tuple) -> bool:
         return any(p[:len(table)] == table and len(p) > len(table) for p in self.plan.added)
