@@ -627,6 +627,10 @@ ORACLE = {
          "/usr/local/nvidia/toolkit/nvidia-container-runtime"),
         (_img(dv, ("sandbox_image",), ("pinned_images", "sandbox")),
          "registry.example.com/pause:3.10")],
+    "27-into-empty-last-table": lambda dv: [
+        (_img(dv, ("sandbox_image",), ("pinned_images", "sandbox")),
+         "registry.example.com/pause:3.10")],
+    "28-no-final-newline": lambda dv: [(_cri(dv, "enable_unprivileged_ports"), True)],
 }
 DISABLED = {1: ["restart", "btrfs"],   # 1.7 prints a version 1 file's entries as written
             2: ["io.containerd.internal.v1.restart", "io.containerd.snapshotter.v1.btrfs"],
