@@ -34,6 +34,8 @@ class Block:
 
 def render_value(value: Any) -> str:
     import tomlkit
+    if isinstance(value, dict):
+        return render_inline(value)   # tomlkit.item makes a dict a table, which renders as ''
     if isinstance(value, list):  # tomlkit.item would make a list of tables an [[array]]
         array = tomlkit.array()
         array.extend(value)
@@ -61,6 +63,11 @@ class Emitter:
                  order: dict | None = None) -> None:
         self.version = version
         self.order_schema = order or {}   # the target's schema: containerd's key order
+        # a last line without its line ending: edit a terminated copy, so every statement
+        # ends in one and text appended after it starts on a line of its own (stripped in run)
+        self.unterminated = bool(doc.text) and not doc.text.endswith("\n")
+        if self.unterminated:
+            doc = source.parse(doc.text + doc.newline)
         self.doc = doc
         self.text = doc.text
         self.plan = plan
@@ -98,6 +105,9 @@ class Emitter:
         value = _get(self.tree, st.path)
         if not isinstance(value, dict):
             return True
+        if t[0].path is not None and self._shares_table(st.path, t[0].path):
+            # a key set inside it, or another table merged into it: written key by key
+            return False
         for path, _ in leaves(value, st.path):
             ts = self.mapper.targets(path)
             if len(ts) == 1 and ts[0].path is None:
@@ -107,6 +117,15 @@ class Emitter:
             if ts[0].path != t[0].path + path[len(st.path):]:
                 return False
         return len(t) == 1
+
+    def _shares_table(self, src: tuple, table: tuple) -> bool:
+        n, m = len(table), len(src)
+        return any(p[:n] == table and len(p) > n and pl.source[:m] != src
+                   for p, pl in self.plan.placed.items()) or \
+            any(p[:n] == table for p in self.plan.overrides)
+
+    def _gains_keys(self, table: tuple) -> bool:
+        return any(p[:len(table)] == table and len(p) > len(table) for p in self.plan.added)
 
     def _only_dropped(self, path: tuple) -> bool:
         """A table that only holds settings that are all dropped goes away with them."""
@@ -169,6 +188,9 @@ class Emitter:
             self._add(path, value)
         out: list[str] = []
         pos = 0
+        if not self.doc.statements:   # only comments or blank lines: they stay on top
+            out.append(self.text)
+            pos = len(self.text)
         for b in self.blocks:
             if b.header is not None:
                 gap = self.text[pos:b.header.leading]
@@ -197,28 +219,10 @@ class Emitter:
             out.extend(self._ensure_nl(u) for _, u in pending[k:])
             for nb in b.created:
                 out.append(self._new_block_text(b, nb))
-        if not self.doc.statements:
-            return self._statementless("".join(out))
         out.append(self.text[pos:])
         result = self._version_header("".join(out))
-        if not self.text.endswith("\n") and result.endswith(self.nl) and self.text:
+        if self.unterminated and result.endswith(self.nl):
             result = result[: -len(self.nl)]
-        return result
-
-    def _statementless(self, created: str) -> str:
-        """A file of nothing but comments and blank lines (or nothing at all: containerd's
-        defaults): all of it stays on top, then the version line, then what was added."""
-        text, nl = self.text, self.nl
-        version = ""
-        if self.version is not None:
-            self._change("header", None, ("version",), ("version",), 1)
-            version = f"version = {self.version}{nl}"
-        if not version and not created:
-            return text
-        head = text if not text or text.endswith("\n") else text + nl
-        result = head + version + (nl if version and created else "") + created
-        if text and not text.endswith("\n"):
-            result = result[: -len(nl)]
         return result
 
     def _version_header(self, text: str) -> str:
@@ -233,7 +237,7 @@ class Emitter:
             line += nl
         # after leading comment paragraphs (a banner), before the comments of the first setting;
         # everything before the first statement is untouched text, so the offset still holds
-        at = first.leading if first is not None else len(text)
+        at = first.leading if first is not None else len(self.text)
         while text.startswith("#:schema", at):  # editors read the directive only above all keys
             at = text.find("\n", at) + 1 or len(text)
         if at and not text[:at].endswith("\n"):
@@ -652,6 +656,10 @@ class Emitter:
                 new = self.plan.overrides.get(t.path, self.plan.values.get((path, t.path), leaf))
                 if isinstance(new, transforms.Drop):
                     continue
+                if new == {} and self._gains_keys(t.path):
+                    if path != t.path:
+                        self._change("copied" if i else "moved", t.rule, path, t.path, st.line)
+                    continue   # the key set inside declares the table
                 dest = self._dest(b, t.path[:-1])
                 base = dest.final if dest.final is not None else dest.new_header
                 rel = t.path[len(base):]

@@ -458,6 +458,9 @@ def _apply_set(result: Plan, path: tuple, value: Any) -> None:
         return
     inside = [p for p in result.placed if p[:len(path)] == path and len(p) > len(path)]
     above = [p for p in result.placed if path[:len(p)] == p]
+    for p in [p for p in above if result.placed[p].value == {}]:
+        del result.placed[p]   # an empty table (`[a]` with nothing below) takes the new key
+        above.remove(p)
     if inside or above:
         # e.g. `runtime_type = [{}]`: a list of tables holds the key; the caller names the file
         raise ConfigError(f"cannot set {dotted(path)}: the file has a table there, or a value "

@@ -767,3 +767,27 @@ def test_with_imports_migrates_the_set(tmp_path: Path) -> None:
     assert run(str(root), "--to", "3", "--with-imports").exit_code == 2  # stdout takes one file
     assert run(str(root), "--to", "3", "--with-imports", "--in-place").exit_code == 0
     assert "pinned_images" in drop.read_text() and "version = 3" in root.read_text()
+
+
+@pytest.mark.parametrize("data,args,expected", [
+    (b"", ["--to", "3", "--in-place"], b"version = 3\n"),
+    (b"", ["--to", "1", "--in-place"], b""),
+    (b"# c", ["--to", "2", "--in-place"], b"# c\nversion = 2"),
+    (b"", ["--set", "sandbox_image=registry.k8s.io/pause:3.10", "--to", "3", "--in-place"],
+     b'version = 3\n[plugins."io.containerd.cri.v1.images".pinned_images]\n'
+     b'sandbox = "registry.k8s.io/pause:3.10"\n'),
+])
+def test_an_empty_file_is_a_valid_config(tmp_path: Path, data: bytes, args: list,
+                                         expected: bytes) -> None:
+    p = tmp_path / "config.toml"
+    p.write_bytes(data)
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        r = run(p.name, *args)
+        lint = run(p.name, "--lint")
+    finally:
+        os.chdir(cwd)
+    assert r.exit_code == 0, r.stderr
+    assert p.read_bytes() == expected
+    assert lint.exit_code == 0 and lint.stdout == ""

@@ -750,10 +750,17 @@ def test_a_new_table_after_a_last_line_without_a_line_ending() -> None:
     assert tomllib.loads(out.dump())["plugins"]["cri"]["sandbox_image"] == "p"
 
 
+def test_set_into_an_empty_table_of_a_version_1_file() -> None:
+    """The URI table is not read by 1.x; the empty short-ID runtimes table above takes the key."""
+    text = f"[plugins.cri.containerd.runtimes]\n[{CRI}.containerd.runtimes.runc]\n"
+    r = run("-", "--set", "runtime.runc.runtime_type=io.containerd.runc.v2", input=text.encode())
+    assert r.exit_code == 0, r.stderr
+    tree = tomllib.loads(r.stdout_bytes.decode())
+    assert tree["plugins"]["cri"]["containerd"]["runtimes"]["runc"] == {
+        "runtime_type": "io.containerd.runc.v2"}
+
+
 @pytest.mark.parametrize("text,name", [
-    # a version 1 file: the URI table is not read, the empty runtimes table above takes no key
-    (f"[plugins.cri.containerd.runtimes]\n[{CRI}.containerd.runtimes.runc]\n",
-     "runtime.runc.runtime_type"),
     (f"version = 2\n[[{CRI}.containerd.runtimes.runc.options.SystemdCgroup]]\n",
      "runtime.runc.options.SystemdCgroup"),
 ])
@@ -844,5 +851,5 @@ def test_an_empty_file_lints_and_takes_a_setting(tmp_path: Path) -> None:
     assert r.exit_code == 0 and "Traceback" not in r.stderr, r.stderr
     r = run(p.name, "--to", "3", "--set", "sandbox_image=registry.k8s.io/pause:3.10")
     assert r.exit_code == 0, r.stderr
-    assert r.stdout_bytes == (b'version = 3\n\n[plugins."io.containerd.cri.v1.images".pinned_images]\n'
+    assert r.stdout_bytes == (b'version = 3\n[plugins."io.containerd.cri.v1.images".pinned_images]\n'
                               b'sandbox = "registry.k8s.io/pause:3.10"\n')

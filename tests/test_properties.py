@@ -309,13 +309,8 @@ def value_text(draw, v, inline_ok: bool = True) -> str:
     return draw(scalar(v))
 
 
-#: Spellings emit.py does not handle yet (see KNOWN_EMITTER_BUGS): a table written inline at
-#: fewer than this many keys down, an empty inline table, a file without a final newline.
-INLINE_FROM = 6
-
-
 @st.composite
-def spell(draw, tree: dict, known_bugs: bool = False) -> str:
+def spell(draw, tree: dict) -> str:
     """`tree` written as TOML in a style drawn at random: headers, implicit super-tables,
     dotted keys (with spaces and tabs around the dots), inline tables, every kind of quoting
     and string, integers in every base, comments on their own lines, after values and headers
@@ -341,8 +336,6 @@ def spell(draw, tree: dict, known_bugs: bool = False) -> str:
                 assign(prefix + (k,), v, indent)
                 continue
             modes = ["dotted", "inline"] if dotted else ["header", "header", "dotted", "inline"]
-            if not known_bugs and (len(base + prefix) + 1 < INLINE_FROM or not v):
-                modes = [m for m in modes if m != "inline"]
             mode = draw(st.sampled_from(modes))
             if mode == "inline" or (mode == "dotted" and not v):
                 assign(prefix + (k,), v, indent)
@@ -369,17 +362,17 @@ def spell(draw, tree: dict, known_bugs: bool = False) -> str:
         section(sub, v)
     comment()
     newline = draw(st.sampled_from(["\n", "\r\n"]))
-    end = draw(st.sampled_from([newline, ""])) if known_bugs else newline
+    end = draw(st.sampled_from([newline, ""]))   # a last line without its line ending too
     text = newline.join(lines) + end
     assert tomllib.loads(text) == tree, text  # the generator's own check
     return text
 
 
 @st.composite
-def any_config(draw, versions=(1, 2, 3, 4), known_bugs: bool = False):
+def any_config(draw, versions=(1, 2, 3, 4)):
     version = draw(st.sampled_from(versions))
     tree = draw(meaning(version))
-    return version, tree, draw(spell(tree, known_bugs))
+    return version, tree, draw(spell(tree))
 
 
 def _pruned(tree: dict) -> dict:
@@ -468,37 +461,3 @@ def test_spelling_does_not_change_the_meaning(spellings, to: int) -> None:
         sorted((f.code, f.path) for f in b.findings)
 
 
-KNOWN_EMITTER_BUGS = """emit.py cannot yet write these spellings (each an InternalError, nothing written):
-- no final newline: migrate('version = 3\\ngrpc.address = "/run/x.sock"', to=4) appends
-  '[plugins."io.containerd.server.v1.ttrpc"]' to the last line;
-- an empty inline table in a moved inline table: migrate('version = 2\\n[plugins.
-  "io.containerd.grpc.v1.cri".containerd.runtimes]\\nnvidia = {sandbox_mode = "podsandbox",
-  options = {}}\\n', to=3) writes 'options = ' with no value;
-- a plugin table written inline that the target merges with another: migrate('version = 3\\n
-  [plugins]\\n"io.containerd.cri.v1.runtime" = {enable_unprivileged_ports = true}\\n
-  [plugins."io.containerd.cri.v1.images"]\\nmax_concurrent_downloads = 10\\n', to=2) declares
-  the CRI table inline and again as a header."""
-
-
-def test_every_spelling_known_emitter_bugs() -> None:
-    """Expected to fail (xfail, naming the first example that hits one of KNOWN_EMITTER_BUGS)
-    until emit.py handles every spelling; then it passes, and `spell(known_bugs=False)` can stop
-    leaving those spellings out of the properties above."""
-    from migrator.pipeline import InternalError
-    hits: list[tuple[str, int, Exception]] = []
-
-    @settings(max_examples=100, derandomize=True, database=None, phases=[Phase.generate])
-    @given(any_config(known_bugs=True), st.sampled_from([1, 2, 3, 4]))
-    def probe(config, to: int) -> None:
-        try:
-            migrator.migrate(config[2], to=to)
-        except InternalError as exc:
-            hits.append((config[2], to, exc))
-        except migrator.LossError:
-            pass
-
-    probe()
-    if hits:
-        text, to, exc = min(hits, key=lambda h: len(h[0]))
-        pytest.xfail(f"{len(hits)} of 100 examples: {KNOWN_EMITTER_BUGS}\nThe shortest: "
-                     f"migrate({text!r}, to={to}): {exc}")

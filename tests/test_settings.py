@@ -17,7 +17,6 @@ import pytest
 import migrator
 from migrator import settings
 from migrator.errors import ConfigError, LossError
-from migrator.pipeline import InternalError
 
 from .helpers import REPO
 
@@ -49,40 +48,7 @@ def _ids(x: object) -> str:
     return x.name if isinstance(x, Path) else f"v{x}"
 
 
-# ---------------------------------------------------------------------------------------------
-# what emit.py must do for sets (a probe, so that these tests say why they cannot pass yet)
-
-
-def _emitter_gaps() -> list[str]:
-    gaps = []
-    try:
-        migrator.migrate('version = 2\ndisabled_plugins = ["a.b"]\n', to=2,
-                         sets={("disabled_plugins",): ["c.d"]})
-    except InternalError:
-        gaps.append("emit.py ignores a set on an existing disabled_plugins array")
-    try:
-        migrator.migrate('version = 3\n[grpc]\n  address = "/a"\n', to=4, sets={
-            ("plugins", "io.containerd.server.v1.grpc", "address"): "/b",
-            ("plugins", "io.containerd.server.v1.ttrpc", "address"): "/b.ttrpc"})
-    except InternalError:
-        gaps.append("emit.py writes a copy from the old value when a set overrides it")
-    out = migrator.migrate('[plugins.cri]\n  sandbox_image = "x"\n  [plugins.cri.cni]\n'
-                           '    bin_dir = "/a"\n', to=1,
-                           sets={("plugins", "cri", "enable_cdi"): True, ("root",): "/r"}).text
-    if "\n  enable_cdi = true\n" not in out:
-        gaps.append("emit.py indents an added key like its anchor block, not its own table")
-    if '\nroot = "/r"\n' not in "\n" + out:
-        gaps.append("emit.py indents a key added to a root table without keys like another "
-                    "block")
-    return gaps
-
-
-GAPS = _emitter_gaps()
-
-
 def _expect(got: str, expected: str) -> None:
-    if got != expected and GAPS:
-        pytest.xfail("needs the emit.py fixes: " + "; ".join(GAPS))
     assert got == expected
 
 
@@ -101,12 +67,7 @@ def test_every_name_has_a_golden_case() -> None:
 def test_golden(case: Path, version: int) -> None:
     text, treat_as = case_input(case, version)
     expected = (case / f"expected.v{version}.toml").read_text()
-    try:
-        result = settings.apply_sets(text, case_sets(case), version=treat_as, file=case.name)
-    except InternalError:
-        if GAPS:
-            pytest.xfail("needs the emit.py fixes: " + "; ".join(GAPS))
-        raise
+    result = settings.apply_sets(text, case_sets(case), version=treat_as, file=case.name)
     _expect(result.text, expected)
     assert result.target_version == version
     again = settings.apply_sets(result.text, case_sets(case), version=treat_as)
@@ -472,12 +433,7 @@ def test_plugin_entries(entries: list, version: int, expected: list) -> None:
 
 def test_replacing_an_existing_disabled_plugins_list() -> None:
     text = 'disabled_plugins = ["cri"]  # docker\n\n[grpc]\n  address = "/run/x.sock"\n'
-    try:
-        result = settings.apply_sets(text, ["disabled_plugins="])
-    except InternalError:
-        if GAPS:
-            pytest.xfail("needs the emit.py fixes: " + "; ".join(GAPS))
-        raise
+    result = settings.apply_sets(text, ["disabled_plugins="])
     assert result.text == text.replace('["cri"]', "[]")
 
 
@@ -527,12 +483,7 @@ def test_a_copy_the_migration_makes_takes_the_new_value(source: int, to: int, se
     if source == 2:
         text = text.replace('runtime_type = "io.containerd.runc.v2"\n',
                             'runtime_type = "io.containerd.runc.v2"\n  snapshotter = "zfs"\n')
-    try:
-        result = settings.apply_sets(text, sets, to=to)
-    except InternalError:
-        if GAPS:
-            pytest.xfail("needs the emit.py fixes: " + "; ".join(GAPS))
-        raise
+    result = settings.apply_sets(text, sets, to=to)
     tree = tomllib.loads(result.text)
     for k in path:
         tree = tree[k]
@@ -676,6 +627,10 @@ ORACLE = {
          "/usr/local/nvidia/toolkit/nvidia-container-runtime"),
         (_img(dv, ("sandbox_image",), ("pinned_images", "sandbox")),
          "registry.example.com/pause:3.10")],
+    "27-into-empty-last-table": lambda dv: [
+        (_img(dv, ("sandbox_image",), ("pinned_images", "sandbox")),
+         "registry.example.com/pause:3.10")],
+    "28-no-final-newline": lambda dv: [(_cri(dv, "enable_unprivileged_ports"), True)],
 }
 DISABLED = {1: ["restart", "btrfs"],   # 1.7 prints a version 1 file's entries as written
             2: ["io.containerd.internal.v1.restart", "io.containerd.snapshotter.v1.btrfs"],
