@@ -38,13 +38,15 @@ __all__ = [
     "normalize", "compare", "new_warnings",
 ]
 
+from migrator import catalog  # noqa: E402
+
 #: Release lines the upstream binaries cover (``scripts/fetch-containerd.sh`` unpacks one per line).
-LINES = ("1.6", "1.7", "2.0", "2.1", "2.2", "2.3")
+LINES = tuple(name for name, entry in catalog.lines().items() if entry.binary)
 
 #: Seconds one ``config dump`` may take before it is killed (it normally takes ~50 ms).
 TIMEOUT = 60.0
 
-_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)(?:-[a-z]+\.\d+)?")  # also 2.4.0-beta.0
 
 
 from migrator.report import SECRET_KEYS  # noqa: E402
@@ -58,7 +60,7 @@ def cache_dir() -> Path:
 
 def _scan(prefix: str) -> dict[str, Path]:
     """``{"1.7": path}`` for executables ``bin/<prefix><x.y.z>``, the newest patch per line."""
-    found: dict[str, tuple[tuple[int, int, int], Path]] = {}
+    found: dict[str, tuple[tuple[int, ...], Path]] = {}
     bindir = cache_dir() / "bin"
     if not bindir.is_dir():
         return {}
@@ -68,11 +70,11 @@ def _scan(prefix: str) -> dict[str, Path]:
         m = _VERSION.fullmatch(path.name[len(prefix):])
         if m is None or not os.access(path, os.X_OK):
             continue
-        version = (int(m[1]), int(m[2]), int(m[3]))
-        line = f"{version[0]}.{version[1]}"
+        version = catalog.release_key(m[0])
+        line = f"{m[1]}.{m[2]}"
         if line not in found or version > found[line][0]:
             found[line] = (version, path)
-    return {line: found[line][1] for line in sorted(found, key=lambda s: tuple(map(int, s.split("."))))}
+    return {line: found[line][1] for line in sorted(found, key=catalog.release_key)}
 
 
 def available() -> dict[str, Path]:
@@ -242,7 +244,7 @@ def dump(line_or_path: str | os.PathLike[str], text: str | bytes, *,
 
 
 #: Server plugins whose ``uid``/``gid`` default to the user running containerd (2.3+, facts E33).
-_OWNED_SOCKETS = ("io.containerd.server.v1.grpc", "io.containerd.server.v1.ttrpc")
+_OWNED_SOCKETS = (catalog.plugin("server_grpc"), catalog.plugin("server_ttrpc"))
 
 
 def normalize(config: Mapping[str, Any]) -> dict[str, Any]:
