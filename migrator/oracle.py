@@ -5,8 +5,8 @@ Binaries come from ``scripts/fetch-containerd.sh``, which puts upstream builds i
 (``CACHE`` = ``$CONTAINERD_MIGRATE_CACHE`` or ``~/.cache/containerd-migrate``).
 
     from migrator import oracle
-    before = oracle.dump("1.7", v2_text)            # containerd 1.7 reads the original
-    after = oracle.dump("2.1", v3_text)             # containerd 2.1 reads the migration
+    before = oracle.dump(old, v2_text)              # a release line (catalog.lines()) reads
+    after = oracle.dump(new, v3_text)               # the original, another the migration
     oracle.compare(before.config, after.config, allowed=[("plugins", "x")])  # [] when equal
     oracle.new_warnings(before, after)              # [] when nothing new is logged
 
@@ -59,7 +59,7 @@ def cache_dir() -> Path:
 
 
 def _scan(prefix: str) -> dict[str, Path]:
-    """``{"1.7": path}`` for executables ``bin/<prefix><x.y.z>``, the newest patch per line."""
+    """``{line: path}`` for executables ``bin/<prefix><x.y.z>``, the newest patch per line."""
     found: dict[str, tuple[tuple[int, ...], Path]] = {}
     bindir = cache_dir() / "bin"
     if not bindir.is_dir():
@@ -78,17 +78,17 @@ def _scan(prefix: str) -> dict[str, Path]:
 
 
 def available() -> dict[str, Path]:
-    """Upstream binaries in the cache by release line, e.g. ``{"1.6": .../containerd-1.6.39, ...}``."""
+    """Upstream binaries in the cache by release line, e.g. ``{1.6: .../containerd-1.6.39, ...}``."""
     return _scan("containerd-")
 
 
 def debian() -> dict[str, Path]:
-    """Debian builds in the cache by release line, e.g. ``{"1.7": .../containerd-debian-1.7.24}``."""
+    """Debian builds in the cache by release line, e.g. ``{1.7: .../containerd-debian-1.7.24}``."""
     return _scan("containerd-debian-")
 
 
 def binary(line: str) -> Path | None:
-    """The upstream binary for a release line (``"2.1"``); ``"debian-2.1"`` for the Debian build."""
+    """The upstream binary for a release line (2.1); ``"debian-2.1"`` for the Debian build."""
     if line.startswith("debian-"):
         return debian().get(line.removeprefix("debian-"))
     return available().get(line)
@@ -203,7 +203,7 @@ def dump(line_or_path: str | os.PathLike[str], text: str | bytes, *,
          files: Mapping[str, str | bytes] | None = None, timeout: float = TIMEOUT) -> Dump:
     """Run ``<containerd> -c <dir>/config.toml config dump`` on ``text`` in a scratch directory.
 
-    ``line_or_path`` is a release line (``"2.1"``, ``"debian-1.7"``) or a binary path. ``files``
+    ``line_or_path`` is a release line (2.1, ``"debian-1.7"``) or a binary path. ``files``
     adds more files (for ``imports``), their names relative to the directory of config.toml,
     which is also the working directory. A failed run (non-zero exit, or the timeout) is
     returned, not raised: check ``returncode``.

@@ -62,7 +62,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("default_runtime", 2, _CRI + ("containerd", "default_runtime_name"),
             "runtime (a runtime.<name>) for pods without a RuntimeClass"),
     Setting("runtime.<name>.runtime_type", 2, _RUNTIME + ("runtime_type",),
-            "shim of the runtime, e.g. io.containerd.runc.v2"),
+            f"shim of the runtime, e.g. {RUNC_TYPE}"),
     Setting("runtime.<name>.options.<key>", 2, _RUNTIME + ("options", KEY),
             "an option passed to the shim (runc: BinaryName, SystemdCgroup, Root, ...)"),
     Setting("runtime.<name>.privileged_without_host_devices", 2,

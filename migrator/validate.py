@@ -1,7 +1,7 @@
 """Check a parsed config tree against the generated JSON Schemas (schemas/*.json).
 
     problems = validate(tree, 3)        # config version 1..4
-    problems = validate(tree, "2.1")    # exactly the keys of one release line (also "v2.1.9")
+    problems = validate(tree, line)     # exactly the keys of one release line, e.g. 2.1 or v2.1.9
 
 Each SchemaProblem has the key path from the root (list indexes as ints), a one-line message,
 a suggestion and a kind:
@@ -73,7 +73,7 @@ def schemas_dir() -> Path:
 
 
 def _key(version: int | str) -> str:
-    """Normalise 1..4, "3", "v3", "2.1", "v2.1.9" to a file name."""
+    """Normalise a config version (3, "3", "v3") or a release (2.1, v2.1.9) to a file name."""
     if isinstance(version, bool):
         raise ValueError(f"not a config version or release line: {version!r}")
     if isinstance(version, int):

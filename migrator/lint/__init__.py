@@ -1,7 +1,7 @@
 """Lint containerd config.toml files for the misconfigurations that take clusters down.
 
     from migrator.lint import lint
-    result = lint(text, file="config.toml", containerd="2.1", kubernetes=True)
+    result = lint(text, file="config.toml", containerd=line, kubernetes=True)
     for f in result.findings:          # id, name, severity, message, suggestion, line, col, fixable
         print(f.format(result.file))
     result.fixed_text                  # every safe fix applied (None: nothing to fix)

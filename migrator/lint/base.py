@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal
 
+from migrator import catalog
 from migrator import rules as rules_mod
 from migrator import source
 from migrator.report import dotted
@@ -23,12 +24,12 @@ SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 
 # Where the CRI settings live in each config version.
 CRI_V1 = ("plugins", "cri")
-GRPC_CRI = ("plugins", "io.containerd.grpc.v1.cri")
-RT = ("plugins", "io.containerd.cri.v1.runtime")
-IMG = ("plugins", "io.containerd.cri.v1.images")
-RUNC_V2 = "io.containerd.runc.v2"
-RUNC_V1 = "io.containerd.runc.v1"
-LINUX_V1 = "io.containerd.runtime.v1.linux"
+GRPC_CRI = ("plugins", catalog.plugin("cri"))
+RT = ("plugins", catalog.plugin("cri_runtime"))
+IMG = ("plugins", catalog.plugin("cri_images"))
+RUNC_V2 = catalog.runtime("runc_v2")
+RUNC_V1 = catalog.runtime("runc_v1")
+LINUX_V1 = catalog.runtime("linux_v1")
 
 _MISSING = object()
 
@@ -88,13 +89,12 @@ class Finding:
 # the target release
 
 
-def release_key(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in text.split("."))
+release_key = catalog.release_key
 
 
 @dataclass(frozen=True)
 class Target:
-    """The containerd release the file is checked for: a line ("2.1") and maybe a patch."""
+    """The containerd release the file is checked for: a line (2.1) and maybe a patch."""
     line: str
     patch: int | None = None
     explicit: bool = False
@@ -114,8 +114,18 @@ class Target:
     def before(self, line: str) -> bool:
         return release_key(self.line) < release_key(line)
 
+    def has(self, feature: str) -> bool:
+        """Whether the target has a behaviour of the catalog (containerd.toml [features])."""
+        return self.at_least(catalog.since(feature))
+
     def is_1x(self) -> bool:
-        return self.before("2.0")
+        return catalog.line(self.line).major == 1
+
+    def affected(self, advisory: str) -> bool | None:
+        """Whether the target meets a known bug of the catalog: True certainly, None when only
+        some patches of the line do (the target names the line only), False not."""
+        patch = f"{self.line}.{self.patch}" if self.patch is not None else None
+        return catalog.affected(advisory, self.line, patch)
 
     def patches(self, line: str, first: int, last: int | None) -> bool | None:
         """Whether the target is one of line.first .. line.last (last None: open-ended).

@@ -27,6 +27,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from migrator import catalog
 from migrator.lint.base import Context, rule
 
 
@@ -98,6 +99,18 @@ def _version(tree: dict) -> int:
     return v if isinstance(v, int) and not isinstance(v, bool) else 0
 
 
+def _refusing() -> str:
+    """The releases that refuse a drop-in above the root's version, from the catalog."""
+    out = []
+    for entry in catalog.lines().values():
+        hit = entry.advisory("dropin-version-above-root")
+        if hit is not None and hit.affected is not None:
+            first, last = hit.affected
+            out.append((first if first == last else f"{first}-{last}") +
+                       (f" (fixed in {hit.fixed})" if hit.fixed else ""))
+    return ", ".join(out)
+
+
 @rule("CM011", "imports",
       "imports that name a missing file, or a drop-in at a higher config version than the root")
 def check(ctx: Context) -> None:
@@ -127,7 +140,7 @@ def check(ctx: Context) -> None:
             dv = _version(tree)
             if root_v and dv > root_v:
                 ctx.report("error", f"import {f.name} has version = {dv}, higher than this "
-                                    f"file's version = {root_v}: containerd 2.3.0-2.3.4 refuse "
+                                    f"file's version = {root_v}: containerd {_refusing()} refuse "
                                     f"to start, 2.0-2.2 migrate both once at version {dv} and "
                                     f"lose this file's version {root_v} settings (facts B9)",
                            path, at=at,
@@ -140,7 +153,7 @@ def check(ctx: Context) -> None:
                            suggestion=f"give this file version = {dv} "
                                       f"(containerd-migrate --to {dv})")
             elif dv and dv < root_v and not ctx.target.is_1x() and \
-                    ctx.target.before("2.3"):
+                    not ctx.target.has("per-file-migration"):
                 ctx.report("warning", f"import {f.name} has version = {dv}, lower than this "
                                       f"file's {root_v}: containerd 2.0-2.2 merge the files "
                                       f"and migrate the result once, at the last version seen "
