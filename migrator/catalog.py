@@ -212,6 +212,13 @@ def affected(advisory: str, line_name: str, patch: str | None) -> bool | None:
     return True if lo <= first and hi >= last else None
 
 
-def removed_in(line_name: str) -> tuple[KeyChange, ...]:
-    """Keys a line no longer reads that the line before it read."""
-    return lines()[line_name].removed
+def removal(line_name: str, path: tuple) -> KeyChange | None:
+    """The catalog's record of a key that this line, or a line before it, removed."""
+    if line_name not in lines():
+        return None
+    for name, entry in lines().items():
+        if release_key(name) <= release_key(line_name):
+            hit = next((c for c in entry.removed if c.path == tuple(path)), None)
+            if hit is not None:
+                return hit
+    return None

@@ -75,12 +75,7 @@ def _removed(ctx: Context) -> str:
 
 def _removed_key(ctx: Context, path: tuple) -> catalog.KeyChange | None:
     """The catalog's removal of this key in the target line or before it, if any."""
-    for name, entry in catalog.lines().items():
-        if ctx.target.at_least(name):
-            hit = next((c for c in entry.removed if c.path == tuple(path)), None)
-            if hit is not None:
-                return hit
-    return None
+    return catalog.removal(ctx.target.line, path)
 
 
 @rule("CM004", "removed-key",
