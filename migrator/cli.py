@@ -91,7 +91,7 @@ def main() -> None:
 
 
 @main.command(name="schema", context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--version", "version", metavar="N", help="Config version 1-4.")
+@click.option("--version", "version", metavar="N", help="Config version (1 to the newest).")
 @click.option("--containerd", metavar="X.Y", help="Release line, e.g. 2.1 (its own schema).")
 def schema_cmd(version: str | None, containerd: str | None) -> None:
     """Print the JSON Schema of a config version or of one containerd release line."""

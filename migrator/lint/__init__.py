@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from migrator import catalog
 from migrator.errors import ConfigError
 from migrator.lint import fix as fixer
 from migrator.lint.base import Context, Finding, Fix, Target, parse_target
@@ -165,7 +166,7 @@ def _coerce_version(raw: Any) -> int | None:
         return None
     if raw <= 1:
         return 1
-    return raw if raw <= 4 else None
+    return raw if raw <= max(catalog.versions()) else None
 
 
 def _run(data: str | bytes, opts: _Options) -> Context:

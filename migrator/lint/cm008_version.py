@@ -39,7 +39,8 @@ def check(ctx: Context) -> None:
         return
     if ctx.version is None:
         ctx.report("error", f"version = {raw} is not a config version any containerd reads "
-                            f"(1-4; containerd {t.label} reads up to {t.reads})", path,
+                            f"(1-{max(catalog.versions())}; containerd {t.label} reads up to "
+                            f"{t.reads})", path,
                    suggestion=f"version = {t.reads}")
         return
     if isinstance(raw, int) and raw < 0:
