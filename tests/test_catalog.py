@@ -291,3 +291,95 @@ def test_synthetic_release_lint(release_99: Path, tmp_path: Path) -> None:
     out = _run(release_99, "--lint", str(old), "--containerd", "9.9")
     assert "oom_score" in out.stdout and OLD in out.stdout, out.stdout
     assert out.returncode == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# containerd 2.4 without the oracle
+
+V4_FOR_24 = """\
+version = 4
+[plugins."io.containerd.cri.v1.runtime"]
+  enable_cdi = false
+  [plugins."io.containerd.cri.v1.runtime".cni]
+    bin_dir = "/x/bin"
+[plugins."io.containerd.tracing.processor.v1.otlp"]
+  endpoint = "http://127.0.0.1:4318"
+[plugins."io.containerd.internal.v1.tracing"]
+  sampling_ratio = 0.5
+"""
+
+
+def _lint(text: str, containerd: str) -> dict[str, tuple[str, str, str]]:
+    from migrator.lint import lint
+    return {f"{f.id} {f.path}": (f.severity, f.message, f.suggestion or "")
+            for f in lint(text, file="config.toml", containerd=containerd).findings}
+
+
+def test_lint_judges_a_file_for_2_4() -> None:
+    rt = 'plugins."io.containerd.cri.v1.runtime"'
+    for_24 = _lint(V4_FOR_24, "2.4")
+    assert for_24[f"CM004 {rt}.enable_cdi"][0] == "error"
+    assert "always on" in for_24[f"CM004 {rt}.enable_cdi"][1]
+    assert for_24[f"CM004 {rt}.cni.bin_dir"][0] == "error"
+    otlp = for_24['CM004 plugins."io.containerd.tracing.processor.v1.otlp".endpoint']
+    assert "removed in containerd 2.4.0" in otlp[1]
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" in otlp[2]
+    assert "OTEL_TRACES_SAMPLER" in for_24[
+        'CM004 plugins."io.containerd.internal.v1.tracing".sampling_ratio'][2]
+    assert not [k for k in for_24 if k.startswith("CM002")]  # one finding per key
+    for_23 = _lint(V4_FOR_24, "2.3")  # still read by 2.3: deprecations, not removals
+    assert {v[0] for v in for_23.values()} == {"warning"}
+    assert "removed in containerd 2.4.0" in for_23[f"CM004 {rt}.cni.bin_dir"][1]
+    new = V4_FOR_24.replace("enable_cdi = false", "disable_pause_image_pull = true")
+    new = new.replace("[plugins.\"io.containerd.cri.v1.runtime\"]\n",
+                      "[plugins.\"io.containerd.cri.v1.runtime\".containerd.runtimes.runc]\n")
+    assert not [k for k in _lint(new, "2.4") if k.startswith("CM002")]
+    assert [k for k in _lint(new, "2.3") if "disable_pause_image_pull" in k and "CM002" in k]
+
+
+def test_lint_go_cni_advisory_for_2_0_1_and_2_0_2() -> None:
+    text = 'version = 3\n[plugins."io.containerd.cri.v1.runtime".cni]\n  conf_dir = "/etc/cni"\n'
+    for patch in ("2.0.1", "2.0.2"):
+        hit = [v for k, v in _lint(text, patch).items() if k.startswith("CM012")]
+        assert len(hit) == 1 and "#11186" in hit[0][1] and "2.0.3" in hit[0][2], patch
+    for target in ("2.0.3", "2.0", "2.1"):
+        assert not [k for k in _lint(text, target) if k.startswith("CM012")], target
+    off = text.replace("version = 3\n",
+                       'version = 3\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n')
+    assert not [k for k in _lint(off, "2.0.1") if k.startswith("CM012")]  # no CRI here
+
+
+def test_drop_in_version_refusal_names_the_catalog_ranges(tmp_path: Path) -> None:
+    from migrator.lint import lint
+    (tmp_path / "d.toml").write_text("version = 3\n")
+    root = tmp_path / "config.toml"
+    text = 'version = 2\nimports = ["d.toml"]\n'
+    root.write_text(text)
+    found = [f.message for f in lint(text, file=str(root), containerd="2.3").findings
+             if f.id == "CM011"]
+    assert len(found) == 1
+    assert "2.3.0-2.3.4 (fixed in 2.3.5)" in found[0] and "2.4.0-beta.0" in found[0]
+
+
+def test_migrate_to_2_4() -> None:
+    import migrator
+    from migrator.errors import LossError
+    with pytest.raises(LossError) as exc:
+        migrator.migrate(V4_FOR_24, containerd="2.4")
+    assert "enable_cdi" in str(exc.value) and "always on" in str(exc.value)
+    result = migrator.migrate(V4_FOR_24, containerd="2.4.1", allow_loss=True)
+    out = tomllib.loads(result.text)
+    assert out == {"version": 4, "plugins": {"io.containerd.cri.v1.runtime": {
+        "cni": {"bin_dirs": ["/x/bin"]}}}}
+    report = "\n".join(c.format() for c in result.changes)
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_SAMPLER"):
+        assert name in report
+    on = V4_FOR_24.replace("enable_cdi = false", "enable_cdi = true")
+    assert "enable_cdi" not in migrator.migrate(on, containerd="2.4").text
+    v2 = ('version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/x/bin"\n'
+          '[plugins."io.containerd.grpc.v1.cri"]\n  enable_experimental_restore_via_create = true\n')
+    out = tomllib.loads(migrator.migrate(v2, containerd="2.4").text)
+    assert out["plugins"] == {"io.containerd.cri.v1.runtime": {"cni": {"bin_dirs": ["/x/bin"]}}}
+    # 2.3 spellings for --to 4 and --containerd 2.3: nothing of the above happens
+    assert migrator.migrate(on, to=4).text == on
+    assert migrator.migrate(on, containerd="2.3").text == on

@@ -78,6 +78,12 @@ def _removed_key(ctx: Context, path: tuple) -> catalog.KeyChange | None:
     return catalog.removal(ctx.target.line, path)
 
 
+def _later(path: tuple) -> str:
+    """When a newer line removes the key: that release, for a deprecation message."""
+    gone = catalog.removal(list(catalog.lines())[-1], path)
+    return f"removed in containerd {gone.release}" if gone else "removal announced"
+
+
 @rule("CM004", "removed-key",
       "a key or value the target release deprecated or removed, with its replacement")
 def check(ctx: Context) -> None:
@@ -366,8 +372,8 @@ def _cni(ctx: Context) -> None:
                    fix=Fix("bin_dir -> bin_dirs", converts=(conv,),
                            drops=() if bin_dirs is None else (base + ("bin_dirs",),)))
     elif bin_dirs is None:
-        ctx.report("warning", "cni.bin_dir is deprecated since containerd 2.1 (removal "
-                              "announced for 2.4)", path, suggestion="use bin_dirs = [...]",
+        ctx.report("warning", f"cni.bin_dir is deprecated since containerd 2.1 "
+                              f"({_later(path)})", path, suggestion="use bin_dirs = [...]",
                    fix=Fix("bin_dir -> bin_dirs", converts=(conv,)))
     elif bin_dirs == DEFAULT_CNI_BIN_DIRS or bin_dirs == []:
         ctx.report("warning", "cni.bin_dir is deprecated since containerd 2.1; it replaces the "
@@ -421,9 +427,10 @@ def _tracing(ctx: Context) -> None:
                 ctx.report("warning", f"{set_keys[0]} of {what} was removed in containerd "
                                       f"{gone.release} ({gone.source}): {_removed(ctx)} "
                                       f"ignores it", ("plugins", name, set_keys[0]),
-                           suggestion=f"use {gone.use}", claim=False)
+                           suggestion=f"use {gone.use}")
             elif set_keys:
+                later = _later(("plugins", catalog.plugin(names[1]), set_keys[0]))
                 ctx.report("warning", f"configuring {what} in config.toml is deprecated since "
-                                      f"containerd 1.6 (removal announced for 2.4)",
+                                      f"containerd 1.6 ({later})",
                            ("plugins", name, set_keys[0]),
                            suggestion="use the OTEL_* environment variables", claim=False)
