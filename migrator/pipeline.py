@@ -61,8 +61,8 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
             "encoding", "utf8-bom", "UTF-8 byte-order mark removed: containerd 2.x refuses a "
             "file that starts with one", from_line=1, release=catalog.since("bom-refused")))
     chain = rules.chain(loaded.version, to, release)
-    if not chain and not sets:
-        return result
+    if not chain and not sets and containerd is None:
+        return result  # (a named release of the same version may still not read every key)
     values = {p: v for p, v in (sets or {}).items() if v is not UNSET}
     removed = _unset_sources(loaded.tree, chain, {p for p, v in (sets or {}).items()
                                                   if v is UNSET})
