@@ -14,6 +14,8 @@ from typing import Any, BinaryIO
 
 import click
 
+from migrator import catalog
+
 EXIT_OK, EXIT_CHECK, EXIT_ERROR, EXIT_LOSS = 0, 1, 2, 3
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -112,8 +114,9 @@ def schema_cmd(version: str | None, containerd: str | None) -> None:
 @click.option("--to", "to", type=int, metavar="N",
               help="Config version to migrate to (or give --containerd).")
 @click.option("--containerd", metavar="X.Y",
-              help="Target a containerd release line (1.6 ... 2.4, or a patch such as 2.4.1): "
-                   "its native config version and its spellings. With --to, both must agree.")
+              help=f"Target a containerd release line ({', '.join(catalog.lines())}; or one of "
+                   f"its patches): its native config version and its spellings. With --to, both "
+                   f"must agree.")
 @click.option("--allow-loss", is_flag=True,
               help="Drop what the target cannot express (listed in the report) instead of "
                    "failing with exit code 3.")
