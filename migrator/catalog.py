@@ -51,7 +51,7 @@ class Advisory:
 @dataclass(frozen=True)
 class KeyChange:
     plugin: str | None                    # None: top level
-    key: str                              # dotted below the plugin table
+    key: str                              # dotted below the plugin table; "": the whole plugin
     provenance: str                       # binary, source or notes
     source: str
     release: str | None = None            # removed: the first release without it
@@ -61,7 +61,7 @@ class KeyChange:
     @property
     def path(self) -> tuple[str, ...]:
         head = ("plugins", self.plugin) if self.plugin else ()
-        return head + tuple(self.key.split("."))
+        return head + (tuple(self.key.split(".")) if self.key else ())
 
 
 @dataclass(frozen=True)
@@ -213,12 +213,14 @@ def affected(advisory: str, line_name: str, patch: str | None) -> bool | None:
 
 
 def removal(line_name: str, path: tuple) -> KeyChange | None:
-    """The catalog's record of a key that this line, or a line before it, removed."""
+    """The catalog's record of a key (or of a table above it) that this line, or a line
+    before it, removed; the newest record first."""
     if line_name not in lines():
         return None
-    for name, entry in lines().items():
+    path = tuple(path)
+    for name, entry in reversed(lines().items()):
         if release_key(name) <= release_key(line_name):
-            hit = next((c for c in entry.removed if c.path == tuple(path)), None)
+            hit = next((c for c in entry.removed if path[:len(c.path)] == c.path), None)
             if hit is not None:
                 return hit
     return None

@@ -383,3 +383,20 @@ def test_migrate_to_2_4() -> None:
     # 2.3 spellings for --to 4 and --containerd 2.3: nothing of the above happens
     assert migrator.migrate(on, to=4).text == on
     assert migrator.migrate(on, containerd="2.3").text == on
+
+
+def test_generated_key_changes_are_up_to_date() -> None:
+    """The part of each line file below the marker is scripts/generate_catalog_keys.py's."""
+    keys = shared_path("spec", "keys")
+    if keys is None:
+        pytest.skip("../shared/spec/keys not found")
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "generate_catalog_keys.py"),
+                          "--check", "--keys", str(keys)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    removed = catalog.removal("2.1", ("plugin_dir",))
+    assert removed is not None and removed.release == "2.1" and "@v2.0.11" in removed.source
+    moved = catalog.removal("2.0", ("plugins", "io.containerd.grpc.v1.cri", "sandbox_image"))
+    assert moved is not None and moved.use == "io.containerd.cri.v1.images pinned_images.sandbox"
+    assert catalog.removal("1.7", ("plugin_dir",)) is None
+    added = {c.key: c for c in catalog.line("2.3").added}
+    assert added["enable_criu"].release == "2.3.4"      # since_patch (keys/README.md)
