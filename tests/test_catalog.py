@@ -400,3 +400,20 @@ def test_generated_key_changes_are_up_to_date() -> None:
     assert catalog.removal("1.7", ("plugin_dir",)) is None
     added = {c.key: c for c in catalog.line("2.3").added}
     assert added["enable_criu"].release == "2.3.4"      # since_patch (keys/README.md)
+
+
+def test_drop_in_above_the_root_is_fine_where_the_check_was_reverted(tmp_path: Path) -> None:
+    """2.3.5 reverted the refusal (containerd #13995); main dropped it after 2.4.0-beta.0."""
+    from migrator.lint import lint
+    (tmp_path / "d.toml").write_text("version = 3\n")
+    root = tmp_path / "config.toml"
+    text = 'version = 2\nimports = ["d.toml"]\n'
+    root.write_text(text)
+
+    def cm011(target: str) -> list:
+        return [f for f in lint(text, file=str(root), containerd=target).findings
+                if f.id == "CM011"]
+    for target in ("2.3.4", "2.3", "2.2", "2.0.5"):
+        assert [f.severity for f in cm011(target)] == ["error"], target
+    for target in ("2.3.5", "2.3.7", "2.4", "2.4.1"):
+        assert cm011(target) == [], target

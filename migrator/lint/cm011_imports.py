@@ -7,8 +7,9 @@ From: the config loaders, `services/server/config/config.go@v1.7.34` `LoadConfig
 * a non-glob import that does not exist: every release refuses to start ("open FILE: no such
   file or directory"). (containerd 2.x `config dump` hides this: it ignores "not exist" errors.)
   Relative paths are resolved against the importing file's directory.
-* a drop-in whose `version` is higher than the root file's: 2.3.0-2.3.4 refuse to start ("drop-in
-  config version D higher than root config version R"); 2.0-2.2 migrate the merged files once at
+* a drop-in whose `version` is higher than the root file's: 2.3.0-2.3.4 and 2.4.0-beta.0 refuse
+  to start ("drop-in config version D higher than root config version R"; 2.3.5 reverted the
+  check, containerd #13995, and 2.4.0 no longer has it: no finding for those targets); 2.0-2.2 migrate the merged files once at
   the highest version, so the root's version 2 CRI settings are lost (B9); 1.6.32+/1.7.17+
   refuse any file above version 2. A drop-in below the root's version is migrated with the
   merged set by 2.0-2.2 (2.3 migrates each file on its own).
@@ -138,7 +139,10 @@ def check(ctx: Context) -> None:
                                     f"UTF-8): containerd refuses to start", path, at=at)
                 continue
             dv = _version(tree)
-            if root_v and dv > root_v:
+            # 2.3.5+ and 2.4.0+ migrate each file on its own and accept the pair (#13995)
+            reads_it = ctx.target.has("per-file-migration") and \
+                ctx.target.affected("dropin-version-above-root") is False
+            if root_v and dv > root_v and not reads_it:
                 ctx.report("error", f"import {f.name} has version = {dv}, higher than this "
                                     f"file's version = {root_v}: containerd {_refusing()} refuse "
                                     f"to start, 2.0-2.2 migrate both once at version {dv} and "
