@@ -417,3 +417,15 @@ def test_drop_in_above_the_root_is_fine_where_the_check_was_reverted(tmp_path: P
         assert [f.severity for f in cm011(target)] == ["error"], target
     for target in ("2.3.5", "2.3.7", "2.4", "2.4.1"):
         assert cm011(target) == [], target
+
+
+def test_lint_takes_a_pre_release_target(tmp_path: Path) -> None:
+    """E45: the 2.4.0-beta.0 build still refuses a drop-in above the root's version."""
+    from migrator.lint import lint
+    (tmp_path / "d.toml").write_text("version = 3\n")
+    root = tmp_path / "config.toml"
+    text = 'version = 2\nimports = ["d.toml"]\n'
+    root.write_text(text)
+    found = lint(text, file=str(root), containerd="2.4.0-beta.0").findings
+    assert [f.severity for f in found if f.id == "CM011"] == ["error"]
+    assert any("2.4.0-beta.0" in f.message for f in found if f.id == "CM008")

@@ -98,10 +98,13 @@ class Target:
     line: str
     patch: int | None = None
     explicit: bool = False
+    pre: str | None = None          # a pre-release of the patch ("beta.0")
 
     @property
     def label(self) -> str:
-        return f"{self.line}.{self.patch}" if self.patch is not None else self.line
+        if self.patch is None:
+            return self.line
+        return f"{self.line}.{self.patch}" + (f"-{self.pre}" if self.pre else "")
 
     @property
     def reads(self) -> int:
@@ -124,8 +127,8 @@ class Target:
     def affected(self, advisory: str) -> bool | None:
         """Whether the target meets a known bug of the catalog: True certainly, None when only
         some patches of the line do (the target names the line only), False not."""
-        patch = f"{self.line}.{self.patch}" if self.patch is not None else None
-        return catalog.affected(advisory, self.line, patch)
+        return catalog.affected(advisory, self.line,
+                                self.label if self.patch is not None else None)
 
     def patches(self, line: str, first: int, last: int | None) -> bool | None:
         """Whether the target is one of line.first .. line.last (last None: open-ended).
@@ -155,15 +158,16 @@ def parse_target(containerd: str | None, version: int | None) -> Target:
     from migrator.errors import ConfigError
     if containerd is None:
         return Target(native_line(version))
-    text = containerd.strip().lower().removeprefix("v")
-    parts = text.split(".")
-    lines = rules_mod.release_lines()
-    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts) or \
-            f"{int(parts[0])}.{int(parts[1])}" not in lines:
+    try:
+        line, patch = catalog.parse_release(containerd)
+    except ValueError:
+        lines = rules_mod.release_lines()
         raise ConfigError(f"unknown containerd release {containerd!r} (known lines: "
-                          f"{', '.join(lines)}; a patch such as 2.2.1 may be given)")
-    line = f"{int(parts[0])}.{int(parts[1])}"
-    return Target(line, int(parts[2]) if len(parts) == 3 else None, explicit=True)
+                          f"{', '.join(lines)}; a patch such as 2.2.1 may be given)") from None
+    if patch is None:
+        return Target(line, explicit=True)
+    number, _, pre = patch.split(".", 2)[2].partition("-")
+    return Target(line, int(number), explicit=True, pre=pre or None)
 
 
 # ---------------------------------------------------------------------------------------------
