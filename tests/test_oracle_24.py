@@ -117,3 +117,15 @@ def test_2_4_removals_as_the_beta_sees_them() -> None:
     assert "endpoint" not in after.config["plugins"].get(OTLP[1], {})
     report = "\n".join(c.format() for c in result.changes)
     assert "OTEL_EXPORTER_OTLP_ENDPOINT" in report
+
+
+@pytest.mark.parametrize("line", ["2.3", "2.4"])
+def test_drop_in_refusal_advisory_matches_the_binaries(line: str) -> None:
+    """facts §1.2, E15, E45: the catalog's advisory names the builds here (2.3.4, 2.4.0-beta.0)
+    as refusing a drop-in whose version is above the root's."""
+    from migrator import catalog
+    oracle.require_containerd(line)
+    build = catalog.line(line).binary
+    d = oracle.dump(line, 'version = 2\nimports = ["d.toml"]\n', files={"d.toml": "version = 3\n"})
+    refused = d.returncode != 0 and any("higher than root config version" in e for e in d.errors)
+    assert refused is catalog.affected("dropin-version-above-root", line, build)
