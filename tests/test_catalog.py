@@ -429,3 +429,19 @@ def test_lint_takes_a_pre_release_target(tmp_path: Path) -> None:
     found = lint(text, file=str(root), containerd="2.4.0-beta.0").findings
     assert [f.severity for f in found if f.id == "CM011"] == ["error"]
     assert any("2.4.0-beta.0" in f.message for f in found if f.id == "CM008")
+
+
+def test_a_2_4_key_is_a_loss_for_2_3() -> None:
+    """facts §10.1, E43: 2.3.4 ignores disable_pause_image_pull (and warns); a version 4 file
+    retargeted at 2.3 says so instead of passing it through."""
+    import migrator
+    from migrator.errors import LossError
+    text = ('version = 4\n[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]\n'
+            '  disable_pause_image_pull = true\n')
+    assert migrator.migrate(text, containerd="2.4").text == text
+    assert migrator.migrate(text, to=4).text == text          # version 4 holds it
+    with pytest.raises(LossError) as exc:
+        migrator.migrate(text, containerd="2.3")
+    assert "disable_pause_image_pull" in str(exc.value)
+    out = migrator.migrate(text, containerd="2.3", allow_loss=True)
+    assert tomllib.loads(out.text) == {"version": 4}
