@@ -98,7 +98,8 @@ class Line:
 class Version:
     number: int
     schema: str
-    cri_roots: tuple[str, ...]
+    cri_runtime: tuple[str, ...]          # the table of the CRI runtime settings
+    cri_images: tuple[str, ...]           # ... of the CRI image settings
     registry: tuple[str, ...]
     plugin_key_pattern: str | None
     disabled_pattern: str | None
@@ -153,9 +154,9 @@ def line(name: str) -> Line:
 def versions() -> dict[int, Version]:
     out = {}
     for number, d in sorted(_general()["versions"].items(), key=lambda kv: int(kv[0])):
-        out[int(number)] = Version(int(number), d["schema"], tuple(d["cri_roots"]),
-                                   tuple(d["registry"]), d.get("plugin_key_pattern"),
-                                   d.get("disabled_pattern"))
+        out[int(number)] = Version(int(number), d["schema"], tuple(d["cri_runtime"]),
+                                   tuple(d["cri_images"]), tuple(d["registry"]),
+                                   d.get("plugin_key_pattern"), d.get("disabled_pattern"))
     return out
 
 

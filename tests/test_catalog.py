@@ -180,7 +180,8 @@ disabled_pattern = '\\.'
 VERSION_5 = """
 [versions.5]
 schema = "containerd-config-v5.json"
-cri_roots = ["io.containerd.cri.v1.runtime", "io.containerd.cri.v1.images", "io.containerd.grpc.v1.cri"]
+cri_runtime = ["plugins", "io.containerd.cri.v1.runtime"]
+cri_images = ["plugins", "io.containerd.cri.v1.images"]
 registry = ["plugins", "io.containerd.cri.v1.images", "registry"]
 plugin_key_pattern = '^[^.]*\\.[^.]*\\.[^.]*\\.'
 disabled_pattern = '\\.'
@@ -377,7 +378,8 @@ def test_migrate_to_2_4() -> None:
     on = V4_FOR_24.replace("enable_cdi = false", "enable_cdi = true")
     assert "enable_cdi" not in migrator.migrate(on, containerd="2.4").text
     v2 = ('version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/x/bin"\n'
-          '[plugins."io.containerd.grpc.v1.cri"]\n  enable_experimental_restore_via_create = true\n')
+          '[plugins."io.containerd.grpc.v1.cri"]\n'
+          '  enable_experimental_restore_via_create = true\n')
     out = tomllib.loads(migrator.migrate(v2, containerd="2.4").text)
     assert out["plugins"] == {"io.containerd.cri.v1.runtime": {"cni": {"bin_dirs": ["/x/bin"]}}}
     # 2.3 spellings for --to 4 and --containerd 2.3: nothing of the above happens

@@ -311,11 +311,16 @@ class Context:
 
 
 def runtime_root(version: int | None) -> tuple:
-    return {1: CRI_V1, 2: GRPC_CRI}.get(version or 2, RT)
+    return _version(version).cri_runtime
 
 
 def images_root(version: int | None) -> tuple:
-    return {1: CRI_V1, 2: GRPC_CRI}.get(version or 2, IMG)
+    return _version(version).cri_images
+
+
+def _version(version: int | None) -> catalog.Version:
+    known = catalog.versions()
+    return known.get(version or 2) or known[max(known)]
 
 
 def leaves(value: Any, prefix: tuple = ()) -> list[tuple[tuple, Any]]:
