@@ -18,9 +18,12 @@ a suggestion and a kind:
 * "type": a value of the wrong TOML type, or a string that is not a Go duration.
 * "other": everything else (version constant, missing `version`), and option-name lint:
 
-Runtime `options` tables are free-form in containerd (decoded by the shim's options type), so the
-schema accepts any key there. On top of the schema this module reports, as kind "other", option
-keys that are not option names but are close to one (`SystemdCgroups`, or a case variant such as
+Runtime `options` tables are free-form in containerd (decoded by the shim's options type). Where
+`runtime_type` is a runc shim the schemas close them with an if/then (this module evaluates
+if/then like jsonschema does), so a name the runc options do not have is an "unknown-key"; an
+option name in another case is not (2.x matches any case), and is left to the option lint. On
+top of the schema this module reports, as kind "other", option keys of the open tables that are
+not option names but are close to one (`SystemdCgroups`, or a case variant such as
 `SystemdCGroup` that go-toml v1 does not match): 1.x drops such keys silently, and 2.x keeps a
 case variant next to the default spelling in the merged options.
 
@@ -149,7 +152,8 @@ _JSONSCHEMA_2020_12 = frozenset({
     "oneOf", "pattern", "patternProperties", "prefixItems", "properties", "propertyNames",
     "required", "type", "unevaluatedItems", "unevaluatedProperties", "uniqueItems"})
 _SUPPORTED = frozenset({"type", "properties", "additionalProperties", "items", "pattern",
-                        "minimum", "maximum", "propertyNames", "const", "required", "enum"})
+                        "minimum", "maximum", "propertyNames", "const", "required", "enum",
+                        "if", "then"})
 _TYPES = frozenset({"array", "boolean", "integer", "null", "number", "object", "string"})
 
 
@@ -191,7 +195,7 @@ def _supported(schema: dict) -> bool:
             return False
         subs = list(node.get("properties", {}).values()) if isinstance(
             node.get("properties", {}), dict) else [None]
-        for k in ("items", "propertyNames"):
+        for k in ("items", "propertyNames", "if", "then"):
             if k in node:
                 subs.append(node[k])
         if isinstance(node.get("additionalProperties"), dict):
@@ -303,6 +307,14 @@ def _errors(node: dict, instance: Any, path: tuple, names: bool, out: list) -> N
             if all(not _equal(each, instance) for each in v):
                 out.append(_Error(f"{instance!r} is not one of {v!r}", k, v, instance, node,
                                   path, names))
+        elif k == "if":
+            # if/then (the runc options closed by runtime_type): `then` applies where `if` holds
+            then = node.get("then")
+            if isinstance(then, dict):
+                probe: list = []
+                _errors(v, instance, path, names, probe)
+                if not probe:
+                    _errors(then, instance, path, names, out)
         elif k == "required":
             if isinstance(instance, dict):
                 for prop in v:
@@ -333,10 +345,13 @@ def validate(tree: dict, version: int | str) -> list[SchemaProblem]:
     problems.extend(_option_lint(tree, schema, (), _is_1x(schema)))
     if isinstance(tree, dict):
         problems.extend(_former_plugins(tree, schema))
+    unknown = {p.path for p in problems if p.kind == "unknown-key"}
     seen: set[tuple] = set()
     out = []
     for p in problems:
         k = (p.path, p.message)
+        if p.kind == "other" and p.path in unknown:
+            continue  # an option-name near miss the schema already reports (closed options)
         if k not in seen:
             seen.add(k)
             out.append(p)
@@ -393,9 +408,10 @@ def _convert(err, root: dict) -> list[SchemaProblem]:
         props = err.schema.get("properties", {})
         former = err.schema.get("x-containerd-former-keys", {})
         out = []
+        lowered = _lowered(props) if err.schema.get("x-containerd-case-insensitive") else {}
         for key in err.instance:
-            if key in props:
-                continue
+            if key in props or (isinstance(key, str) and key.lower() in lowered):
+                continue  # another case of an option name: _option_lint says what it does
             msg = f"unknown key {json.dumps(key)} in {_where(path)}"
             if key in former:
                 suggestion, why = _former(former[key])
@@ -564,6 +580,12 @@ def _is_1x(schema: dict) -> bool:
 def _go_toml_v1_names(name: str) -> set[str]:
     """Spellings go-toml v1 accepts for an untagged Go field (facts: keys/README.md)."""
     return {name, name.lower(), name.upper(), name[:1].lower() + name[1:]}
+
+
+def reads_spelling(name: str, key: str, one: bool) -> bool:
+    """Whether containerd matches `key` to the untagged option field `name`: 2.x (go-toml v2)
+    in any case, 1.x (go-toml v1) only the spellings of _go_toml_v1_names."""
+    return key in _go_toml_v1_names(name) if one else key.lower() == name.lower()
 
 
 _LOWERED: dict[int, tuple[dict, dict[str, str]]] = {}

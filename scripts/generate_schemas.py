@@ -186,6 +186,43 @@ class Descriptions:
 # schema building
 
 
+GENERIC_OPTIONS = "*"   # the options type of every runtime_type without its own
+
+
+def _option_sets(entries: list[tuple[str, Field]]) -> dict[str, list[str]]:
+    """{runtime_type: option names} from the inventories' options variants (union over the
+    lines); the type CRI decodes the options of any other runtime_type into is under "*"."""
+    sets: dict[str, set[str]] = {}
+    for _, f in entries:
+        for variant, spec in f.get("variants", {}).items():
+            names = set(spec.get("fields", {}))
+            if variant.startswith("any other"):
+                sets.setdefault(GENERIC_OPTIONS, set()).update(names)
+                continue
+            for rt in variant.split("|"):
+                sets.setdefault(rt.strip().split(" ")[0], set()).update(names)
+    return {k: sorted(v) for k, v in sorted(sets.items())}
+
+
+def _closed_options(props: dict) -> dict:
+    """A runtime table whose `options` hold the runc shim's options: an if/then that closes
+    `options` to exactly those names when runtime_type is a runc shim (the CRI decodes them
+    into the runc Options struct and drops any other key silently). Other runtime types keep
+    the open table (their shims define the options)."""
+    options, rtype = props.get("options"), props.get("runtime_type")
+    if not isinstance(options, dict) or rtype is None:
+        return {}
+    sets = options.get("x-containerd-option-sets", {})
+    runc = sorted(t for t in sets if ".runc." in t)
+    if not runc:
+        return {}
+    names = sorted({n for t in runc for n in sets[t]})
+    return {"if": {"properties": {"runtime_type": {"enum": runc}}, "required": ["runtime_type"]},
+            "then": {"properties": {"options": {
+                "properties": {n: {} for n in names}, "additionalProperties": False,
+                "x-containerd-case-insensitive": "2.x matches option names in any case"}}}}
+
+
 def _line_list(lines: list[str]) -> str:
     """['2.1', '2.2', '2.3'] -> '2.1-2.3'; ['1.6', '2.0'] -> '1.6, 2.0'."""
     idx = sorted(LINES.index(x) for x in lines)
@@ -441,6 +478,9 @@ class Builder:
             props[name] = self.field(scope, path + (name,), entries)
         schema = {"type": "object", "properties": props, "additionalProperties": False,
                   "x-containerd-order": _struct_order([list(fields) for _, fields in tables])}
+        closed = _closed_options(props)
+        if closed:
+            schema.update(closed)
         former = self.former(scope, path, set(names))
         if former:
             schema["x-containerd-former-keys"] = former
@@ -496,7 +536,8 @@ class Builder:
                              if v == "any other runtime_type" else v for v in variants)))
                 schema["description"] = f"{which}: {schema['description']}"
             props[name] = schema
-        return {"type": "object", "properties": props, "additionalProperties": True}
+        return {"type": "object", "properties": props, "additionalProperties": True,
+                "x-containerd-option-sets": _option_sets(entries)}
 
     # -- plugins -----------------------------------------------------------------------------
 

@@ -17,6 +17,26 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
+def _stderr_apart_on_click_8_1() -> None:
+    """The tests read CliRunner's stdout and stderr apart, which click 8.2+ always does. click
+    8.1 (the lowest release pyproject.toml allows) mixes them unless told not to."""
+    import inspect
+
+    from click.testing import CliRunner
+
+    if "mix_stderr" not in inspect.signature(CliRunner.__init__).parameters:
+        return
+    original = CliRunner.__init__
+
+    def init(self, *args, mix_stderr: bool = False, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, mix_stderr=mix_stderr, **kwargs)
+
+    CliRunner.__init__ = init  # type: ignore[method-assign]
+
+
+_stderr_apart_on_click_8_1()
+
+
 def shared_dir_or_skip() -> Path:
     """The shared directory (``$CONTAINERD_SHARED``, else ``<repo>/../shared``), or skip."""
     env = os.environ.get("CONTAINERD_SHARED")

@@ -3,6 +3,7 @@ jsonschema or deepdiff fails here, not in a user's pipeline (issue 15; click 8.5
 ``get_binary_stream`` and every run printed the warning on stderr)."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,23 @@ def test_no_deprecation_warning(mode: str) -> None:
     assert proc.returncode in (0, 1), proc.stderr
     assert "Warning" not in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_without_the_compiled_cache() -> None:
+    """The compiled cache keeps lark and jsonschema out of a normal run; without it they load."""
+    env = {**os.environ, "CONTAINERD_MIGRATE_NO_CACHE": "1"}
+    proc = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-m",
+                           "migrator.cli", *MODES["migrate"]], capture_output=True, text=True,
+                          cwd=REPO, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr, proc.stderr
+
+
+def test_dependencies_import_without_deprecations() -> None:
+    code = "import click, deepdiff, jsonschema, lark, lark.utils, tomlkit"
+    proc = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-c", code],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_stdin_under_deprecations_as_errors() -> None:

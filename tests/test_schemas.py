@@ -228,6 +228,35 @@ def test_option_near_misses_are_reported_but_options_stay_free_form():
     assert p.kind == "other" and "drops other spellings" in p.message
 
 
+@pytest.mark.parametrize("version", [2, 3, 4, "1.7", "2.1", "2.3"])
+def test_runc_options_are_closed_by_runtime_type(version):
+    """An if/then on the runtime table closes `options` when runtime_type is a runc shim (the CRI
+    plugin drops any other name); other shims keep an open table; another case of an option name
+    is not an unknown key (2.x matches any case). validate() agrees with jsonschema."""
+    from jsonschema import Draft202012Validator
+    from migrator.validate import _key, _load
+    v = version if isinstance(version, int) else {"1": 2, "2": 3}[str(version)[0]]
+    v = 4 if version in (4, "2.3") else v
+    root = {2: CRI, 3: RT, 4: RT}[v]
+
+    def tree(rtype, options):
+        return {"version": v, "plugins": {root: {"containerd": {"runtimes": {"x": {
+            "runtime_type": rtype, "options": options}}}}}}
+    runc = tree("io.containerd.runc.v2", {"SystemdCgroups": True, "BinaryName": "/usr/bin/runc",
+                                          "systemdCgroup": True})
+    unknown = [p for p in validate(runc, version) if p.kind == "unknown-key"]
+    assert [p.path[-1] for p in unknown] == ["SystemdCgroups"]
+    assert unknown[0].suggestion == "SystemdCgroup"
+    kata = tree("io.containerd.kata.v2", {"ConfigPath": "/etc/kata.toml", "MyShimOption": 1})
+    assert validate(kata, version) == []
+    schema = _load(_key(version))
+    for t in (runc, kata):
+        errs = list(Draft202012Validator(schema).iter_errors(t))
+        assert bool(errs) == (t is runc)
+        if errs:
+            assert "'SystemdCgroups'" in errs[0].message and "systemdCgroup'" in errs[0].message
+
+
 # (d) plugins ------------------------------------------------------------------------------------
 
 

@@ -191,7 +191,8 @@ def validate_idents(tree: dict, problems: list[V.SchemaProblem]) -> set[tuple[st
 # keywords mean the same in both drafts ("deprecated" is an annotation in both: no error).
 SHARED_KEYWORDS = {"$schema", "$id", "$comment", "title", "description", "default", "deprecated",
                    "type", "properties", "additionalProperties", "items", "propertyNames",
-                   "pattern", "const", "enum", "required", "minimum", "maximum"}
+                   "pattern", "const", "enum", "required", "minimum", "maximum",
+                   "if", "then"}   # if/then: draft 7 and 2020-12 alike (the runc options)
 
 
 def _keywords(schema: Any, where: str, out: dict[str, str]) -> None:
@@ -204,7 +205,7 @@ def _keywords(schema: Any, where: str, out: dict[str, str]) -> None:
         if key == "properties":
             for name, sub in value.items():
                 _keywords(sub, f"{where}/{name}", out)
-        elif key in ("additionalProperties", "items", "propertyNames"):
+        elif key in ("additionalProperties", "items", "propertyNames", "if", "then"):
             assert isinstance(value, (dict, bool)), (where, key)     # never an items *array*
             _keywords(value, f"{where}/{key}", out)
 
@@ -327,6 +328,9 @@ GOLDEN: list[tuple[str, tuple[str, ...], list[Key | Value]]] = [
      [Key(4, "cri", table=4)]),
     ("v3-durations.toml", ("containerd-config-v3.json", "containerd-2.2.json"),
      [Value(5, '"4 hours"'), Value(9, "100")]),
+    ("v3-runc-option-typo.toml",     # only the runc runtime's options are closed (if/then)
+     ("containerd-config-v3.json", "containerd-2.1.json", "containerd-2.2.json"),
+     [Key(9, "SystemdCgroups", table=8)]),
     ("v2-disabled-plugins-short-id.toml", ("containerd-config-v2.json", "containerd-1.7.json"),
      [Key(3, "cri")]),
 ]

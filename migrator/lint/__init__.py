@@ -93,7 +93,10 @@ def _lint(data: str | bytes, opts: _Options) -> LintResult:
     fixed_text = None
     resolved: list[Finding] = []
     if any(f.fixable for f in findings):
-        text = _fix_loop(ctx, opts)
+        text, refused = _fix_loop(ctx, opts)
+        for f in findings:
+            if f.fixable and _key(f) in refused:
+                f.fixable = False   # its fix would add errors on the target release
         out = ("" if strip_bom or not ctx.had_bom else "\ufeff") + text
         if out != original:
             fixed_text = out
@@ -114,13 +117,14 @@ def _order(f: Finding) -> tuple:
     return (ids.index(f.id) if f.id in ids else len(ids), f.line or 0, f.col or 0)
 
 
-def _fix_loop(ctx: Context, opts: _Options) -> str:
+def _fix_loop(ctx: Context, opts: _Options) -> tuple[str, set[tuple]]:
     """Apply fixes one at a time, re-linting in between, so that every fix is computed in the
     coordinates of the text it edits; a fix that fails or does not resolve its finding is
     skipped."""
     current = ctx.text
     findings = ctx.findings
     bad: set[tuple] = set()
+    refused: set[tuple] = set()
     applied: set[tuple] = set()
     for _ in range(_MAX_ROUNDS):
         todo = sorted((f for f in findings if f.fix is not None and not _bom_only(f.fix)
@@ -141,10 +145,26 @@ def _fix_loop(ctx: Context, opts: _Options) -> str:
         if new == current:
             bad.add(k)
             continue
+        after = _run(new, opts).findings
+        if _new_errors(findings, after):
+            # judged by the release it targets, the fix makes things worse (e.g. CRI settings
+            # written into a versionless file that 2.0-2.2 then lose, facts B3): leave it
+            bad.add(k)
+            refused.add(k)
+            continue
         applied.add(k)
         current = new
-        findings = _run(current, opts).findings
-    return current
+        findings = after
+    return current, refused
+
+
+def _new_errors(before: list[Finding], after: list[Finding]) -> bool:
+    """Whether some rule has more error-level findings in `after` than in `before` (counted
+    per rule: paths, positions and wording shift with the edit)."""
+    from collections import Counter
+    had = Counter(f.id for f in before if f.severity == "error")
+    has = Counter(f.id for f in after if f.severity == "error")
+    return any(n > had[rule] for rule, n in has.items())
 
 
 def _bom_only(fix: Fix) -> bool:

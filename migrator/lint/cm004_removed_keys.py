@@ -12,7 +12,7 @@ CriuPath) and the CRI validation that rejects some of them in 1.x
 | `containerd.default_runtime` | 1.3 | 2.0 | becomes `runtimes.default` + `default_runtime_name = "default"` | ignored |
 | `runtimes.*.runtime_engine`, `runtime_root`, `containerd.no_pivot` | 1.3 | 2.0 | CRI fails to load unless the runtime is v1.linux | ignored |
 | `runtime_type = "io.containerd.runtime.v1.linux"` / `"io.containerd.runc.v1"` | 1.4 | 2.0 | works | pods fail |
-| aufs (plugin table, `snapshotter = "aufs"`), `io.containerd.runtime.v1.linux` table | 1.5 | 2.0 | works | table ignored, snapshotter missing |
+| aufs (plugin table, `snapshotter = "aufs"`), `io.containerd.runtime.v1.linux` table | 1.5 | 2.0 | works | no such plugin: the table and its settings do nothing (error, from the schemas' former plugins), snapshotter missing |
 | runc option `CriuPath` | 1.7 | 2.0 | works | ignored |
 | `registry.mirrors`, `registry.configs`, `registry.auths` | 1.5 / 1.3 | announced for 2.4 | works | works (forces local pulls on 2.1+) |
 | `registry.configs.*.tls` | 1.5 | 2.0 | works | ignored |
@@ -39,7 +39,7 @@ from typing import Any
 
 from migrator import catalog
 from migrator.lint.base import (GRPC_CRI, IMG, LINUX_V1, RT, RUNC_V1, RUNC_V2, Context, Fix,
-                                rule)
+                                rule, schema)
 from migrator.report import dotted
 
 DEFAULT_CNI_BIN_DIRS = ["/opt/cni/bin"]
@@ -290,20 +290,44 @@ def _aufs(ctx: Context, path: tuple, one: bool) -> None:
                    suggestion='use "overlayfs"')
 
 
+def removed_plugins(ctx: Context) -> dict[str, tuple[str, str]]:
+    """{name as this file writes it: (URI, removing release)} of the plugins the target release
+    no longer has and that went nowhere (the schemas' x-containerd-former-plugins, from the key
+    inventories' changes.json); version 1 files name them by short ID."""
+    key = ctx.target.line if ctx.target.reads >= 3 else ctx.target.reads
+    former = schema(key).get("properties", {}).get("plugins", {}).get(
+        "x-containerd-former-plugins", {})
+    out = {uri: (uri, e["removed_in"]) for uri, e in former.items()
+           if not e.get("moved_to") and e.get("removed_in")}
+    if ctx.version == 1:
+        v1 = schema(1).get("properties", {}).get("plugins", {}).get("properties", {})
+        for short, node in v1.items():
+            uri = node.get("x-containerd-plugin", {}).get("uri")
+            if uri in out:
+                out[short] = out[uri]
+    return out
+
+
 def _plugins(ctx: Context, one: bool) -> None:
+    """A removed plugin's table on the target release: its settings do nothing (2.x decodes no
+    table for a plugin it does not have). The author meant them, so the node differs from the
+    file: an error."""
     plugins = ctx.get(("plugins",))
     if not isinstance(plugins, dict) or one:
         return
-    for name, label in ((catalog.plugin("runtime_v1_linux"), "the runtime v1 plugin"),
-                        ("linux", "the runtime v1 plugin"),
-                        (catalog.plugin("aufs"), "the aufs snapshotter"),
-                        ("aufs", "the aufs snapshotter")):
-        if name in plugins and ("." in name or ctx.version == 1):
-            ctx.report("warning", f"{label} was removed in containerd 2.0: {_removed(ctx)} "
-                                  f"ignores this table", ("plugins", name),
-                       suggestion="remove the table" + (
-                           f"; use {RUNC_V2} runtimes" if "linux" in name else
-                           "; use the overlayfs snapshotter"))
+    v1 = schema(1).get("properties", {}).get("plugins", {}).get("properties", {})
+    for name, (uri, release) in removed_plugins(ctx).items():
+        table = plugins.get(name)
+        if not isinstance(table, dict) or ("." not in name) != (ctx.version == 1):
+            continue
+        node = v1.get(name) or next((n for n in v1.values()
+                                     if n.get("x-containerd-plugin", {}).get("uri") == uri), {})
+        what = node.get("description", uri).split(". ")[0].rstrip(".")
+        keys = ", ".join(sorted(table)) or "(empty)"
+        ctx.report("error", f"plugin {uri} ({what}) was removed in containerd {release}: "
+                            f"{_removed(ctx)} has no such plugin, so this table and its "
+                            f"settings ({keys}) do nothing", ("plugins", name),
+                   suggestion="remove the table, and configure what replaced it")
     if ctx.version and ctx.version >= 3:
         snap = ctx.get(IMG + ("snapshotter",))
         if snap == "aufs":

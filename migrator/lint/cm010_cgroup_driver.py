@@ -26,6 +26,9 @@ import copy
 from typing import Any
 
 from migrator.lint.base import RUNC_V1, RUNC_V2, Context, Fix, rule
+from migrator.validate import reads_spelling
+
+SYSTEMD_CGROUP = "SystemdCgroup"   # the runc Options field (no toml tag)
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -50,18 +53,19 @@ def effective_runtimes(ctx: Context) -> tuple[dict[str, dict], set[str]]:
     return _merge(builtin, file_rt), set(file_rt)
 
 
-def systemd_value(options: Any) -> tuple[str | None, Any]:
-    """(key as written, value) of SystemdCgroup in an options table (any spelling)."""
+def systemd_value(options: Any, one: bool = False) -> tuple[str | None, Any]:
+    """(key as written, value) of SystemdCgroup in an options table, in any spelling the
+    release matches (2.x: any case, so `systemdCgroup` counts; 1.x: go-toml v1's spellings)."""
     if not isinstance(options, dict):
         return None, None
     for k, v in options.items():
-        if isinstance(k, str) and k.lower() == "systemdcgroup":
+        if isinstance(k, str) and reads_spelling(SYSTEMD_CGROUP, k, one):
             return k, v
     return None, None
 
 
-def driver(table: dict) -> str:
-    _, value = systemd_value(table.get("options"))
+def driver(table: dict, one: bool = False) -> str:
+    _, value = systemd_value(table.get("options"), one)
     return "systemd" if value is True else "cgroupfs"
 
 
@@ -80,17 +84,18 @@ def runc_runtimes(ctx: Context) -> tuple[list[tuple[str, dict]], set[str], str]:
 def check(ctx: Context) -> None:
     if ctx.version is None:
         return
+    one = ctx.target.is_1x()
     runcs, in_file, default = runc_runtimes(ctx)
     if not runcs:
         return
     base = ctx.runtime_root + ("containerd", "runtimes")
     if ctx.kubelet is None:
-        reference = driver(runcs[0][1])
+        reference = driver(runcs[0][1], one)
         for name, table in runcs[1:]:
-            if driver(table) != reference:
-                key, _ = systemd_value(table.get("options"))
+            if driver(table, one) != reference:
+                key, _ = systemd_value(table.get("options"), one)
                 where = base + (name, "options", key) if key else base + (name,)
-                ctx.report("warning", f"runc runtime {name!r} uses the {driver(table)} cgroup "
+                ctx.report("warning", f"runc runtime {name!r} uses the {driver(table, one)} cgroup "
                                       f"driver but the default runtime {runcs[0][0]!r} uses "
                                       f"{reference}: the kubelet can match only one of them",
                            where, suggestion="set the same SystemdCgroup in every runc "
@@ -99,10 +104,10 @@ def check(ctx: Context) -> None:
     want = ctx.kubelet["cgroupDriver"]
     told = "" if ctx.kubelet.get("explicit") else " (its default: the file does not set it)"
     for name, table in runcs:
-        have = driver(table)
+        have = driver(table, one)
         if have == want:
             continue
-        key, _ = systemd_value(table.get("options"))
+        key, _ = systemd_value(table.get("options"), one)
         target = base + (name, "options", "SystemdCgroup")
         sets: tuple = ((base + (name, "options", key or "SystemdCgroup"), want == "systemd"),)
         if name in in_file:
@@ -120,9 +125,18 @@ def check(ctx: Context) -> None:
         ctx.report("error", f"the kubelet uses the {want} cgroup driver{told} "
                             f"({ctx.kubelet['file']}), but containerd's runc runtime "
                             f"{name!r}{builtin} uses {have}"
-                            f"{' (SystemdCgroup is not set)' if key is None else ''}: pods get "
+                            f"{_unset(table, ctx.target.label) if key is None else ''}: pods get "
                             f"their cgroups managed two ways and nodes turn unstable",
                    where, at=at,
                    suggestion=f"SystemdCgroup = {str(want == 'systemd').lower()} in "
                               f"runtimes.{name}.options, or cgroupDriver: {have} for the "
                               f"kubelet", fix=fix, claim=False)
+
+
+def _unset(table: dict, label: str) -> str:
+    """Why SystemdCgroup counts as unset: absent, or written in a spelling the release does not
+    match (`SystemdCGroup` on 1.x)."""
+    other, _ = systemd_value(table.get("options"))
+    if other is not None:
+        return f" ({other} is not a spelling containerd {label} matches)"
+    return " (SystemdCgroup is not set)"

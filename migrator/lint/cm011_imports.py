@@ -5,13 +5,15 @@ From: the config loaders, `services/server/config/config.go@v1.7.34` `LoadConfig
 `LoadConfig[WithPlugins]`); facts §1.2, §1.5, B9, E15:
 
 * a non-glob import that does not exist: every release refuses to start ("open FILE: no such
-  file or directory"). (containerd 2.x `config dump` hides this: it ignores "not exist" errors.)
-  Relative paths are resolved against the importing file's directory.
+  file or directory"; checked by starting the daemons 1.6.39 ... 2.3.4 with a missing import,
+  relative and absolute, in version 2 and 3 files: each exits 1 at once,
+  tests/lint/test_field_evidence.py). containerd 2.x `config dump` hides this: it ignores "not
+  exist" errors. Relative paths are resolved against the importing file's directory.
 * a drop-in whose `version` is higher than the root file's: 2.3.0-2.3.4 and 2.4.0-beta.0 refuse
   to start ("drop-in config version D higher than root config version R"; 2.3.5 reverted the
-  check, containerd #13995, and 2.4.0 no longer has it: no finding for those targets); 2.0-2.2 migrate the merged files once at
-  the highest version, so the root's version 2 CRI settings are lost (B9); 1.6.32+/1.7.17+
-  refuse any file above version 2. A drop-in below the root's version is migrated with the
+  check, containerd #13995, and 2.4.0 no longer has it: no finding for those targets); 2.0-2.2
+  migrate the merged files once at the highest version, so the root's version 2 CRI settings are
+  lost (B9); 1.6.32+/1.7.17+ refuse any file above version 2. A drop-in below the root's version is migrated with the
   merged set by 2.0-2.2 (2.3 migrates each file on its own).
 
 Applies to: config versions 1-4, every release. Globs are expanded relative to the file's
@@ -29,7 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migrator import catalog
+from migrator import rules as rules_mod
 from migrator.lint.base import Context, rule
+
+
+def _every_release() -> str:
+    lines = list(rules_mod.release_lines())
+    return f"containerd {lines[0]}-{lines[-1]}"
 
 
 @dataclass
@@ -122,13 +130,15 @@ def check(ctx: Context) -> None:
         if imp.missing is not None:
             if imp.absolute:
                 ctx.report("warning", f"import {imp.raw!r} does not exist on this machine: "
-                                      f"containerd refuses to start where it is missing", path,
+                                      f"where it is missing, {_every_release()} refuse to "
+                                      f"start (`config dump` of 2.x does not show it)", path,
                            at=at, suggestion="make sure the node has it, or use a glob "
                                              "(a glob matching nothing is fine)")
             else:
                 ctx.report("error", f"import {imp.raw!r} does not exist ({imp.missing}): "
-                                    f"containerd refuses to start (open: no such file or "
-                                    f"directory)", path, at=at,
+                                    f"{_every_release()} refuse to start ('open ...: no such "
+                                    f"file or directory'; `config dump` of 2.x does not show "
+                                    f"it)", path, at=at,
                            suggestion="fix the path (relative paths start at this file's "
                                       "directory) or use a glob")
             continue
