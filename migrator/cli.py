@@ -7,6 +7,7 @@ only once a command runs, so `--help` and `--version` stay fast.
 """
 from __future__ import annotations
 
+import io
 import os
 import sys
 from dataclasses import dataclass, field
@@ -63,6 +64,8 @@ class _Job:
     with_imports: bool = False
     sets: tuple = ()
     read_as: int | None = None
+    report: str | None = None       # --report-json, a file: written last, so checked first
+    report_refused: bool = False    # it turned out to be a file this run reads or writes
 
 
 class _Entry(click.Group):
@@ -212,6 +215,12 @@ def migrate_cmd(files: tuple[str, ...], to: int | None, containerd: str | None,
     if with_imports and (job.mode in ("stdout", "output") or STDIN in files):
         raise click.UsageError("--with-imports writes several files: use --in-place, --diff "
                                "or --check")
+    if report_json is not None and report_json != STDIN:
+        job.report = report_json
+        problem = _report_problem(report_json, files, job)
+        if problem is not None:  # before anything is written: not after the TOML
+            click.echo(problem, err=True)
+            sys.exit(EXIT_ERROR)
     try:
         code = _run(files, job, report_json)
     except _StdoutClosed:
@@ -263,7 +272,8 @@ def _run(files: tuple[str, ...], job: _Job, report_json: str | None) -> int:
     stdout = _binary_stdout()
     outcomes = [_process(name, job, stdout) for name in files]
     code = max(o.code for o in outcomes)
-    if report_json is not None and (len(files) > 1 or code in (EXIT_OK, EXIT_CHECK)):
+    if report_json is not None and not job.report_refused and (
+            len(files) > 1 or code in (EXIT_OK, EXIT_CHECK)):
         data: Any = [o.entry for o in outcomes] if len(files) > 1 else outcomes[0].entry
         code = max(code, _write_report(report_json, data, stdout))
     if len(files) > 1 and not job.quiet:
@@ -294,6 +304,8 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO,
     try:
         # --in-place: the file must still be this one when it is replaced (write_atomic checks)
         before = os.stat(name) if job.mode == "in-place" else None
+        if before is not None and _special(before):  # read once, it could not be rewritten
+            return _fail(display, f"{display}: cannot rewrite in place: not a regular file")
         data = _read(name)
     except OSError as exc:
         return _fail(display, f"{display}: {_strerror(exc)}")
@@ -316,6 +328,9 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO,
         return _fail(display, str(exc), EXIT_LOSS, secrets)
     except ConfigError as exc:
         return _fail(display, str(exc), secrets=secrets)
+    clash = _report_clash(job, list(hosts), "a hosts.toml file")
+    if clash is not None:
+        return _fail(display, clash)
     hosts_changed = {p: t for p, t in hosts.items() if _disk_text(p) != t}
     if hosts_changed and job.mode != "check":
         from migrator.hosts import write_hosts
@@ -360,10 +375,10 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO,
 
 
 def _disk_text(path: Any) -> str | None:
+    from migrator.load import read_regular
     try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except OSError:
+        return read_regular(path).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
         return None
 
 
@@ -375,6 +390,7 @@ def _migrate_set(name: str, display: str, job: _Job, stdout: BinaryIO,
     from migrator.errors import ConfigError, LossError
     from migrator.hosts import redact_toml
     from migrator.imports import migrate_set, write_set
+    from migrator.report import cut
     secrets.update(_secrets_of_file(name))
     try:
         result = migrate_set(Path(name), to=job.to, containerd=job.containerd,
@@ -387,8 +403,15 @@ def _migrate_set(name: str, display: str, job: _Job, stdout: BinaryIO,
         return _fail(display, str(exc), secrets=secrets)
     for r in result.files.values():
         secrets.update(_secrets_of(r.input_text))
+    clash = _report_clash(job, [p for p in result.files if p != result.root], f"imported by "
+                          f"{display}", backups=True)
+    if clash is not None:
+        return _fail(display, clash, secrets=secrets)
     if not job.quiet:
         click.echo(_scrub(result.format_text(), secrets), err=True, nl=False)
+    elif not result.ok:  # -q keeps the errors: exit 2 always says why
+        for f in result.errors:
+            click.echo(cut(_scrub(_one_line(f.format(result.root)), secrets), None), err=True)
     if not result.ok:
         return _Outcome(display, EXIT_ERROR, entry=_scrub_data(result.to_json(), secrets))
     if job.mode == "in-place":
@@ -437,9 +460,16 @@ def _binary_stdin() -> BinaryIO:
     return sys.stdin.buffer
 
 
+def _special(st: os.stat_result) -> bool:
+    import stat
+    return not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode)
+
+
 def _read(name: str) -> bytes:
     """The file's bytes, at most one more than the library accepts (it then says so), so that
-    `/dev/zero` or a huge file cannot eat the memory."""
+    `/dev/zero` or a huge file cannot eat the memory. A FILE the user names may be a FIFO
+    (`containerd-migrate <(cmd) --to 3`) or a device; files found by the run (imports, hosts.toml
+    files) are read only when regular (load.read_regular)."""
     from migrator.load import MAX_BYTES
 
     if name == STDIN:
@@ -463,6 +493,82 @@ def _write_file(path: str, data: bytes) -> None:
             f.write(data)
         return
     write_atomic(path, data)
+
+
+def _report_problem(path: str, files: tuple[str, ...], job: _Job) -> str | None:
+    """Why --report-json PATH cannot be written, checked before anything is: PATH must not be a
+    file this run reads or writes (an input, its backup, the -o output, where stdout goes), and
+    its directory must exist and be writable."""
+    import stat
+
+    taken = [(f, "an input file") for f in files if f != STDIN]
+    if job.output is not None:
+        taken.append((job.output, "the -o output"))
+    if job.backup:
+        taken += [(os.path.realpath(f) + job.backup, "a backup") for f in files if f != STDIN]
+    clash = None
+    for other, what in taken:
+        if _same_file(path, other):
+            clash = f"--report-json {path} is {what}: give the report another path"
+            break
+    if clash is None and job.mode in ("stdout", "check") and _is_stdout(path) and \
+            (job.mode == "stdout" or job.diff):
+        clash = f"--report-json {path} is where stdout goes, which carries the TOML or the diff"
+    if clash is not None:
+        return f"{PROG}: {clash}; nothing written"
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        return f"{path}: cannot write: {_strerror(exc)}"
+    if mode is not None and stat.S_ISDIR(mode):
+        return f"{path}: cannot write: Is a directory"
+    if mode is not None and not stat.S_ISREG(mode):  # a device or FIFO is written into
+        return None if os.access(path, os.W_OK) else f"{path}: cannot write: Permission denied"
+    directory = os.path.dirname(os.path.realpath(path))
+    if not os.path.isdir(directory):
+        return f"{path}: cannot write: No such file or directory"
+    if not os.access(directory, os.W_OK | os.X_OK):  # the temporary file goes there
+        return f"{path}: cannot write: Permission denied"
+    return None
+
+
+def _report_clash(job: _Job, paths: list[Any], what: str, backups: bool = False) -> str | None:
+    """A message when --report-json names one of `paths` (found during the run: hosts.toml
+    files, imported files); the report is then not written at all."""
+    if job.report is None:
+        return None
+    for p in paths:
+        others = [(str(p), what)] + ([(os.path.realpath(p) + job.backup, f"the backup of a file "
+                                      f"{what}")] if backups and job.backup else [])
+        for other, is_what in others:
+            if _same_file(job.report, other):
+                job.report_refused = True
+                return (f"{PROG}: --report-json {job.report} is {is_what} ({other}): give the "
+                        "report another path; nothing written")
+    return None
+
+
+def _same_file(a: str, b: str) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links
+    except OSError:
+        return False
+
+
+def _is_stdout(path: str) -> bool:
+    """Whether `path` is the file or pipe stdout goes to (a terminal or /dev/null can take
+    both: nothing is overwritten there)."""
+    import stat
+    try:
+        here, out = os.stat(path), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False
+    return (here.st_dev, here.st_ino) == (out.st_dev, out.st_ino) and \
+        (stat.S_ISREG(here.st_mode) or stat.S_ISFIFO(here.st_mode))
 
 
 def _write_report(path: str, data: Any, stdout: BinaryIO) -> int:
@@ -499,50 +605,50 @@ def _silence_stdout() -> None:
 
 def _fail(display: str, message: str, code: int = EXIT_ERROR,
           secrets: set[str] | None = None) -> _Outcome:
-    message = _scrub(_one_line(message), secrets)
+    from migrator.report import cut
+    message = cut(_scrub(_one_line(message), secrets), None)  # a 10 MB value: not a 10 MB line
     click.echo(message, err=True)
     return _Outcome(display, code, entry={"file": display, "error": message})
 
 
 # -- secrets: the report and the errors are redacted where they are made; this is the last line
 # of defence, so that no message (an internal error quoting a value, say) can carry the value of
-# a password, auth string, identity token or credential header of the input.
+# a password, auth string, identity token, credential header or URL user information of the
+# input.
 
 def _secrets_of(data: bytes | str) -> set[str]:
     import tomllib
 
+    from migrator.load import long_key
     from migrator.report import secret_values, secret_values_in_text
     try:
         text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-        try:
-            return secret_values(tomllib.loads(text.removeprefix("\ufeff")))
-        except (tomllib.TOMLDecodeError, RecursionError):
-            return secret_values_in_text(text)
+        if long_key(text) is None:  # such a key costs tomllib seconds and gigabytes
+            try:
+                return secret_values(tomllib.loads(text.removeprefix("\ufeff")))
+            except (tomllib.TOMLDecodeError, RecursionError, ValueError):
+                pass
+        return secret_values_in_text(text)
     except Exception:  # never let the safety net itself fail the run
         return set()
 
 
 def _secrets_of_file(path: str | None) -> set[str]:
-    from migrator.load import MAX_BYTES
+    from migrator.load import read_regular
     if not path or path.startswith("<"):
         return set()
     try:
-        with open(path, "rb") as f:
-            return _secrets_of(f.read(MAX_BYTES + 1))
+        return _secrets_of(read_regular(path))
     except OSError:
         return set()
 
 
 def _scrub(text: str, secrets: set[str] | None) -> str:
-    if not secrets:
-        return text
     from migrator.report import scrub
-    return scrub(text, secrets)
+    return scrub(text, secrets or ())
 
 
 def _scrub_data(data: Any, secrets: set[str]) -> Any:
-    if not secrets:
-        return data
     if isinstance(data, str):
         return _scrub(data, secrets)
     if isinstance(data, dict):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator import source, transforms
-from migrator.engine import Mapper, Plan, Target, dotted_path, leaves
+from migrator.engine import Mapper, Plan, Target, dotted_path, leaves, map_entries
 from migrator.report import Change, dotted
 from migrator.rules import PLUGIN_LISTS, Rule
 from migrator.source import Document, Statement
@@ -452,26 +452,16 @@ class Emitter:
 
     def _entries_text(self, st: Statement) -> str:
         """Rename list entries token by token; entries that collapse into their neighbour go."""
-        import tomllib
         t = self.text
-        written: list[str] = []
         pieces: list[tuple[int, int, str | None]] = []   # element span, new text (None: gone)
-        for (a, b_) in st.elements:
+        entries = map_entries(self.mapper, _get(self.tree, st.path))
+        for (a, b_), (name, new, rules) in zip(st.elements, entries, strict=True):
             raw = t[a:b_]
-            try:
-                name = tomllib.loads("v = " + raw)["v"]
-            except tomllib.TOMLDecodeError:
-                name = None
-            if not isinstance(name, str):
+            if not isinstance(name, str) or new == [name]:
                 pieces.append((a, b_, raw))
                 continue
-            new, rules = self.mapper.entry(name)
-            new = [n for n in new if not (written and n == written[-1] and n != name)]
-            written.extend(new)
-            if new == [name]:
-                pieces.append((a, b_, raw))
-                continue
-            self._entry_change(rules[-1] if rules else None, st, name, new)
+            self._entry_change(rules[-1] if rules else None, st, name, new,
+                               self.mapper.entry(name)[0])
             quote = raw[0] if raw[0] in "\"'" else '"'
             pieces.append((a, b_, ", ".join(_quote(n, quote) for n in new) if new else None))
         if all(p[2] is not None for p in pieces):
@@ -492,11 +482,15 @@ class Emitter:
         out.append(tail if kept else tail.lstrip(" \t").removeprefix(","))
         return "".join(out)
 
-    def _entry_change(self, rule: Rule | None, st: Statement, old: str, new: list[str]) -> None:
+    def _entry_change(self, rule: Rule | None, st: Statement, old: str, new: list[str],
+                      names: list[str]) -> None:
+        merged = [n for n in names if n not in new]
+        reason = _reason("renamed", rule) + (
+            f"; {', '.join(_quote(n, chr(34)) for n in merged)} already listed" if merged else "")
         self.changes.append(Change(
             kind="renamed", rule=rule.id if rule else "entry",
-            reason=_reason("renamed", rule), from_path=f"{st.path[0]} {_quote(old, chr(34))}",
-            from_line=st.line, to_path=f"{st.path[0]} " + ", ".join(_quote(n, '"') for n in new),
+            reason=reason, from_path=f"{st.path[0]} {_quote(old, chr(34))}",
+            from_line=st.line, to_path=f"{st.path[0]} " + ", ".join(_quote(n, '"') for n in names),
             release=rule.release if rule else None, source=rule.source if rule else None,
             differs=rule.differs if rule else None))
 
@@ -577,6 +571,8 @@ def _reason(kind: str, rule: Rule | None) -> str:
         return kind
     if kind == "copied":
         return "containerd 2.x reads this setting here as well"
+    if rule.kind == "spell" and rule.reason:
+        return rule.reason
     return f"containerd {rule.release} reads it here" if rule.release else kind
 
 

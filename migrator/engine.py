@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from migrator import transforms
 from migrator.report import Finding, dotted, redact
@@ -30,7 +30,10 @@ class Target:
         return self.rules[-1] if self.rules else None
 
     def rank(self) -> tuple:
-        return max((r.rank() for r in self.rules), default=(-1, ()))
+        # a key respelled by a `spell` rule loses to the key written with the listed name:
+        # containerd 1.x tries the exact name first (go-toml v1 `keysToTry`)
+        best = max((r.rank() for r in self.rules if r.kind != "spell"), default=(-1, ()))
+        return best + (0 if any(r.kind == "spell" for r in self.rules) else 1,)
 
 
 def _target(path: tuple | None, rules: tuple[Rule, ...] = (), converts: tuple[Rule, ...] = (),
@@ -71,12 +74,16 @@ _COPY = frozenset({"copy"})
 _CHECK = frozenset({"check"})
 _ENTRY = frozenset({"entry"})
 _PLUGIN = frozenset({"plugin"})
+_SPELL = frozenset({"spell"})
 
 
 class Mapper:
     def __init__(self, chain: list[RuleSet], drops: dict[tuple, str] | None = None,
-                 tree: dict | None = None) -> None:
+                 tree: dict | None = None,
+                 spelling: Callable[[tuple, str], str | None] | None = None) -> None:
         self.chain = chain
+        self.spelling = spelling      # (table, key) -> the target's spelling of key, for `spell`
+        self.strays: dict[tuple, list[RuleSet]] = {}  # key path -> the chain that maps it
         self.drops = drops or {}      # input paths dropped on purpose (allowed losses)
         self.tree = tree or {}        # for `when` / `unless` conditions
         self._cache: dict[tuple, list[Target]] = {}
@@ -118,7 +125,8 @@ class Mapper:
             if path[:n] in self.drops:
                 return [Target(None, drop_reason=self.drops[path[:n]])]
         current = [_target(path)]
-        for i, step in enumerate(self.chain[:upto]):
+        chain = self.chain_for(path) if self.strays else self.chain
+        for i, step in enumerate(chain[:upto]):
             nxt: list[Target] = []
             for t in current:
                 if t.path is None:
@@ -126,7 +134,10 @@ class Mapper:
                     continue
                 entries = step.lookup(t.path)   # the rules that can match, of all kinds
                 keep = path in self.kept_copies
-                nxt.append(self._step(t, self._move(entries, t.path, i, keep)))
+                moved = self._step(t, self._move(entries, t.path, i, keep))
+                if self.spelling is not None and moved.path is not None:
+                    moved = self._spell(step, moved, path)
+                nxt.append(moved)
                 copies = [e for e in entries if e[1].kind == "copy"]
                 copies.sort(key=_written_first)
                 for _, rule in copies:
@@ -139,6 +150,15 @@ class Mapper:
                                                copy=True))
             current = nxt
         return current
+
+    def chain_for(self, path: tuple) -> list[RuleSet]:
+        """The steps a key path takes: a key of the file's previous version (a stray) takes
+        the steps from that version."""
+        for n in range(1, len(path) + 1):
+            hit = self.strays.get(path[:n])
+            if hit is not None:
+                return hit
+        return self.chain
 
     def _move(self, entries: list[tuple[tuple, Rule]], path: tuple, step: int,
               keep: bool) -> tuple[Rule, list[str]] | None:
@@ -156,6 +176,25 @@ class Mapper:
                 continue
             best, best_key = (rule, caps), key
         return best
+
+    def _spell(self, step: RuleSet, t: Target, origin: tuple) -> Target:
+        """A key of a `spell` table written in another case than the target release's name for
+        it takes that name. When its table also has the key so spelled, the two meet at one
+        path and the listed spelling wins (`rank`); read backwards, where the newer release's
+        choice between them is unknown, both stay."""
+        assert t.path is not None and self.spelling is not None
+        for _, rule in step.candidates(t.path, _SPELL):
+            n = len(rule.src.segments)
+            if len(t.path) <= n or rule.src.match(t.path) is None:
+                continue
+            name = self.spelling(t.path[:n], t.path[n])
+            k = len(t.path) - n          # the key and what lies below it, in the input too
+            if name is None or name == t.path[n] or len(origin) < k or (
+                    rule.reverse and name in _get_table(self.tree, origin[:-k])):
+                continue
+            return _target(t.path[:n] + (name,) + t.path[n + 1:], t.rules + (rule,),
+                           t.converts, t.copy)
+        return t
 
     @staticmethod
     def _step(t: Target, found: tuple[Rule, list[str]] | None) -> Target:
@@ -195,6 +234,13 @@ class Mapper:
                 out.append(n)
             names = out
         return names, used
+
+
+def _get_table(tree: dict, path: tuple) -> dict:
+    cur: Any = tree
+    for k in path:
+        cur = cur.get(k) if isinstance(cur, dict) else None
+    return cur if isinstance(cur, dict) else {}
 
 
 def _position(candidate: tuple[int, Rule]) -> int:
@@ -292,9 +338,14 @@ def convert(target: Target, value: Any) -> Any:
 
 
 def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None,
-         kept_copies: set[tuple] | None = None, sets: dict[tuple, Any] | None = None) -> Plan:
-    """Where every input leaf goes; `sets` (in target coordinates) override or add values."""
-    mapper = Mapper(chain, drops, tree)
+         kept_copies: set[tuple] | None = None, sets: dict[tuple, Any] | None = None,
+         spelling: Callable[[tuple, str], str | None] | None = None,
+         strays: dict[tuple, list[RuleSet]] | None = None) -> Plan:
+    """Where every input leaf goes; `sets` (in target coordinates) override or add values;
+    `spelling` gives the target's names for the keys of `spell` tables; `strays` maps keys
+    (and what lies below them) through chains of their own."""
+    mapper = Mapper(chain, drops, tree, spelling)
+    mapper.strays = dict(strays or {})
     mapper.kept_copies = set(kept_copies or ())
     placed: dict[tuple, Placed] = {}
     result = Plan(mapper, {}, placed)
@@ -329,7 +380,7 @@ def plan(tree: dict, chain: list[RuleSet], drops: dict[tuple, str] | None = None
             _checks(result, steppers, path, value, warned)
     kept = _copies_that_differ(result, chain)
     if kept:
-        return plan(tree, chain, drops, mapper.kept_copies | kept, sets)
+        return plan(tree, chain, drops, mapper.kept_copies | kept, sets, spelling, strays)
     for path, value in (sets or {}).items():
         _apply_set(result, path, value)
     for path, p in placed.items():
@@ -397,11 +448,31 @@ def _warn(result: Plan, t: Target, path: tuple, warned: dict[tuple[str, str], No
 
 
 def _map_entries(mapper: Mapper, value: list) -> list:
-    out: list = []
-    for item in value:
-        names = mapper.entry(item)[0] if isinstance(item, str) else [item]
-        # read backwards, a split entry collapses: several names become the same one
-        out.extend(n for n in names if not (out and n == out[-1] and n != item))
+    return [n for _, written, _ in map_entries(mapper, value) for n in written]
+
+
+def map_entries(mapper: Mapper, value: list) -> list[tuple[Any, list, list[Rule]]]:
+    """(item, the names written in its place, the rules used) for each item of a
+    disabled_plugins / required_plugins list.
+
+    An entry the rules leave alone stays as written. A renamed entry writes only the names that
+    no other entry writes: read backwards, the split CRI entries merge into one. A duplicate
+    entry maps as its first occurrence did, so the list keeps its duplicates (containerd
+    tolerates them) and maps item by item."""
+    mapped = [(item, *mapper.entry(item)) if isinstance(item, str) else (item, [item], [])
+              for item in value]
+    by: dict[str, set] = {}   # name -> the input entries that write it
+    for item, names, _ in mapped:
+        if isinstance(item, str) and names == [item]:
+            by.setdefault(item, set()).add(item)
+    out: list[tuple[Any, list, list[Rule]]] = []
+    for item, names, used in mapped:
+        if names != [item]:
+            names = [n for n in dict.fromkeys(names) if by.get(n, {item}) == {item}]
+        for n in names:
+            if isinstance(n, str):
+                by.setdefault(n, set()).add(item)
+        out.append((item, names, used))
     return out
 
 

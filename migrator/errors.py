@@ -1,12 +1,15 @@
 """Errors that reach the user as one line: `file:line:col: message`."""
 from __future__ import annotations
 
+from migrator.report import redact_urls
+
 
 class ConfigError(Exception):
     """Bad input: the CLI prints it as one line and exits 2; nothing is written."""
 
     def __init__(self, message: str, *, file: str = "<string>", line: int | None = None,
                  col: int | None = None) -> None:
+        message = redact_urls(message)  # URL user information is a secret in any message
         super().__init__(message)
         self.message = message
         self.file = file

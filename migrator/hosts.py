@@ -729,14 +729,15 @@ def _secret(path: tuple) -> bool:
 def redact_toml(text: str) -> str:
     """`text` with the value of every secret key (password, auth, identitytoken, token, a
     credential header such as `headers.Authorization`, and any inline table holding one)
-    replaced by "<redacted>", for diffs and logs. Text that does not parse is returned
-    unchanged."""
+    replaced by "<redacted>", and the user information of every URL, for diffs and logs. Text
+    that does not parse only loses the user information of its URLs."""
     from migrator import source
+    from migrator.report import redact_urls
     try:
         tree = tomllib.loads(text)
         doc = source.parse(text)
     except Exception:  # not TOML: nothing to locate
-        return text
+        return redact_urls(text)
     spans = []
     for st in doc.statements:
         if st.kind != "keyvalue":
@@ -747,7 +748,7 @@ def redact_toml(text: str) -> str:
             spans.append((st.value_start, st.value_end))
     for start, end in sorted(spans, reverse=True):
         text = text[:start] + REDACTED + text[end:]
-    return text
+    return redact_urls(text)
 
 
 def _holds_secret(value: Any, path: tuple) -> bool:

@@ -72,9 +72,7 @@ class _Disk:
             return None
 
     def read(self, path: str) -> bytes:
-        from migrator.load import MAX_BYTES
-        with open(path, "rb") as f:
-            return f.read(MAX_BYTES + 1)
+        return load.read_regular(path)  # a FIFO matched by a glob must not block the run
 
 
 class _Memory:
@@ -316,6 +314,15 @@ def migrate_set(root: str | os.PathLike[str] | Mapping[str, str | bytes], *, to:
             continue
         try:
             raw = fs.read(path)
+        except load.NotRegularFile:
+            if importer is None:
+                raise ConfigError("not a regular file; --with-imports reads only regular files",
+                                  file=path) from None
+            out.findings.append(Finding(
+                "error", "imports-not-a-file", f"{importer} imports {path}, which is not a "
+                "regular file (a FIFO, a device or a socket): it is not read (containerd would "
+                "wait on a FIFO for ever)", None))
+            continue
         except OSError as exc:
             raise ConfigError(f"cannot read: {exc.strerror or exc}", file=path) from None
         data[path] = raw

@@ -4,10 +4,19 @@ Limits (README "Limits"): at most `MAX_BYTES` (16 MiB) of input, refused before 
 values nested at most `MAX_DEPTH` (100) levels deep, counting every table, array and inline table
 on the way down (containerd's deepest settings are 7 levels down). Deeper nesting is refused as
 one error at the place it goes too deep, instead of a RecursionError from tomllib or the pipeline.
+A single key of more than `MAX_DEPTH` parts (`a.b.c...`, in a header or before `=`) is refused
+before tomllib sees it: tomllib's time and memory grow with the square of a key's length
+(10,000 parts, 20 KB: 400 MiB and 2 s), so it is found by a scan of the text.
+
+`read_regular` reads files that the user did not name (imports, hosts.toml files): regular files
+only, so that a FIFO matched by a glob cannot block a run for ever.
 """
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass
 
@@ -61,9 +70,34 @@ def _too_large(file: str) -> ConfigError:
                        "read it", file=file)
 
 
+class NotRegularFile(OSError):
+    """A FIFO, a device, a socket or a directory where a file was expected."""
+
+
+def read_regular(path: str | os.PathLike[str]) -> bytes:
+    """At most MAX_BYTES + 1 bytes of a regular file; NotRegularFile (an OSError) for anything
+    else, which is not even opened (opening a FIFO is felt by its writer). Opened without
+    blocking and checked again, so a FIFO put in place meanwhile cannot block either."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise NotRegularFile(errno.EINVAL, "not a regular file", os.fspath(path))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(errno.EINVAL, "not a regular file", os.fspath(path))
+        with os.fdopen(fd, "rb") as f:
+            fd = -1
+            return f.read(MAX_BYTES + 1)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 def parse_toml(text: str, file: str) -> dict:
     if not text.strip(" \t\r\n"):  # TOML's whitespace: a lone form feed is invalid TOML
         raise ConfigError("file is empty", file=file)
+    offset = long_key(text)
+    if offset is not None:
+        raise _too_deep(text, file, offset)
     try:
         tree = tomllib.loads(text)
     except RecursionError:  # tomllib recurses once per nested array or inline table
@@ -91,6 +125,49 @@ def parse_toml(text: str, file: str) -> dict:
 # Skips strings and comments, so that only the brackets of arrays, inline tables and headers count.
 _TOKEN = re.compile(r'"""(?:\\.|[^\\])*?"""|\'\'\'.*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'|#[^\n]*'
                     r"|[\[\]{}]", re.S)
+
+
+# A key of more than MAX_DEPTH parts. Keys never span lines, so a line with fewer dots cannot
+# hold one (the cheap first pass). The text is then searched with the blanks around dots taken
+# out, so that a search never starts again inside a dotted run (it stays linear), and a run found
+# inside a string or a comment is no key.
+_DOTS_LINE = re.compile(r"(?:[^.\n]*+\.){%d}" % MAX_DEPTH)          # the first line (match)
+_MANY_DOTS = re.compile(r"\n(?:[^.\n]*+\.){%d}" % MAX_DEPTH)        # any other (search)
+_DOT = re.compile(r"[ \t]+\.[ \t]*|\.[ \t]+")
+_PART = r"""(?:[A-Za-z0-9_-]++|"(?:[^"\\\n]|\\.)*+"|'[^'\n]*+')"""
+_LONG_KEY = re.compile(r"(?<![A-Za-z0-9_\-.\"'])%s(?:\.%s){%d}" % (_PART, _PART, MAX_DEPTH))
+_NOT_KEYS = re.compile(r'"""(?:\\.|[^\\])*?"{3,5}|\'\'\'.*?\'{3,5}'  # multi-line strings (with
+                       r'|"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'|#[^\n]*', re.S)  # 1-2 quotes inside)
+
+
+def long_key(text: str) -> int | None:
+    """Where the first key of more than MAX_DEPTH parts starts, if there is one."""
+    if _DOTS_LINE.match(text) is None and _MANY_DOTS.search(text) is None:
+        return None
+    tight = _DOT.sub(".", text)
+    skips = _NOT_KEYS.finditer(tight)  # strings and comments, in order
+    skip = next(skips, None)
+    pos = 0
+    while (m := _LONG_KEY.search(tight, pos)) is not None:
+        while skip is not None and skip.end() <= m.start():
+            skip = next(skips, None)
+        if skip is None or m.start() <= skip.start():  # a quoted first part starts the key
+            return _untighten(text, tight, m.start())
+        pos = skip.end()  # inside a string or a comment: not a key
+    return None
+
+
+def _untighten(text: str, tight: str, offset: int) -> int:
+    """The offset in `text` of `offset` in `_DOT.sub(".", text)` (lines are the same)."""
+    line = tight.count("\n", 0, offset)
+    start = tight.rfind("\n", 0, offset) + 1
+    at = 0 if line == 0 else re.compile(r"(?:[^\n]*\n){%d}" % line).match(text).end()
+    col, shrink = offset - start, 0
+    for m in _DOT.finditer(text, at, text.find("\n", at) % (len(text) + 1)):
+        if m.start() - at - shrink >= col:
+            break
+        shrink += len(m.group()) - 1
+    return at + col + shrink
 
 
 _INT_DIGITS = 4300  # sys.int_info.default_max_str_digits

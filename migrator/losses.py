@@ -22,6 +22,7 @@ class Loss:
     target: tuple        # where the rules would put it
     why: str
     default: bool = False  # the value is the source's default: dropping it changes nothing
+    keep: object = None    # for a list that names plugins: what remains without the lost names
 
     def format(self, line: int | None) -> str:
         where = f"line {line}: " if line else ""
@@ -58,6 +59,61 @@ def find(plan: Plan, input_problems: set[tuple], release: str, source_version: i
     return [Loss(x.source, x.target, x.why, _is_default(source_schema, x.source,
                                                         _get(plan, x.target)))
             for x in losses.values()]
+
+
+def references(plan: Plan, release: str) -> list[Loss]:
+    """Settings whose value names a plugin that the release does not have but another release
+    has (rules/plugin-references.toml): a list loses the entries, a single name the setting."""
+    missing = known_plugins() - known_plugins(release)
+    out: list[Loss] = []
+    by_plugin = _references()
+    for path, placed in plan.placed.items():
+        for pattern, kind, why in by_plugin.get(path[:2], ()):
+            if len(pattern) < len(path) or not _fits(pattern[:len(path)], path):
+                continue
+            rest = pattern[len(path):]
+            value = placed.value
+            items = value if isinstance(value, list) else [value]
+            bad = [i for i in items if any(
+                isinstance(n, str) and (f"{kind}.{n}" if kind else n) in missing
+                for n in _names(i, rest[1:] if rest else ()))]
+            if not bad or (rest and not isinstance(value, list)):
+                continue
+            names = sorted({n for i in bad for n in _names(i, rest[1:] if rest else ())})
+            left = [i for i in items if i not in bad]
+            keep = left if isinstance(value, list) and left else None
+            out.append(Loss(placed.source, path, f"it names {', '.join(names)}: containerd "
+                            f"{release} has no such plugin, and {why}", keep=keep))
+            break
+    return out
+
+
+def _fits(pattern: tuple, path: tuple) -> bool:
+    return all(p == "*" or p == k for p, k in zip(pattern, path))
+
+
+def _names(item: object, rest: tuple) -> list:
+    """The value at `rest` inside an item (an array-of-tables entry), or the item itself."""
+    for key in rest:
+        if not isinstance(item, dict):
+            return []
+        item = item.get(key)
+    return [item]
+
+
+@cache
+def _references() -> dict[tuple, list[tuple[tuple, str, str]]]:
+    """(path pattern, plugin type, why) by the pattern's first two segments (a plugin's table)."""
+    import tomllib
+
+    from migrator.report import parse_dotted
+    data = tomllib.loads((Path(__file__).parent / "rules" / "plugin-references.toml").read_text())
+    out: dict[tuple, list[tuple[tuple, str, str]]] = {}
+    for ref in data["reference"]:
+        for text in ref["paths"]:
+            pattern = parse_dotted(text)
+            out.setdefault(pattern[:2], []).append((pattern, ref["type"], ref["why"]))
+    return out
 
 
 def _get(plan: Plan, target: tuple) -> object:

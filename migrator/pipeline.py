@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import tomllib
 
-from migrator import accounting, catalog, engine, load, rules
+from migrator import accounting, catalog, engine, load, mixed, rules
 from migrator.emit import Emitter
 from migrator.errors import ConfigError, LossError
 from migrator.report import Change, Finding, MigrationResult, dotted
@@ -61,14 +61,18 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
             "encoding", "utf8-bom", "UTF-8 byte-order mark removed: containerd 2.x refuses a "
             "file that starts with one", from_line=1, release=catalog.since("bom-refused")))
     chain = rules.chain(loaded.version, to, release)
-    if not chain and not sets and containerd is None:
+    index = _DocIndex(loaded)
+    strays = mixed.strays(loaded, to, release, index.problems)
+    if not chain and not sets and not strays and containerd is None:
         return result  # (a named release of the same version may still not read every key)
     values = {p: v for p, v in (sets or {}).items() if v is not UNSET}
     removed = _unset_sources(loaded.tree, chain, {p for p, v in (sets or {}).items()
                                                   if v is UNSET})
     removed.update(_refused_plugin_tables(loaded, to))
-    plan = engine.plan(loaded.tree, chain, removed or None, sets=values)
-    index = _DocIndex(loaded)
+    spelling = _spelling(release or to)
+    chains = {path: steps for path, (_, steps) in strays.items()}
+    plan = engine.plan(loaded.tree, chain, removed or None, sets=values, spelling=spelling,
+                       strays=chains)
     found = _losses(plan, loaded, release, to, index)
     lost = [x for x in found if not x.default]
     if lost and not allow_loss:
@@ -76,13 +80,16 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
                         f"{len(lost)} setting(s): " + "; ".join(
                             loss.format(index.line(loss.source)) for loss in lost),
                         lost, file=file)
+    # a list that names a lost plugin keeps its other entries (rules/plugin-references.toml)
+    rewrites = {x.target: x.keep for x in found if x.keep is not None}
     if found:
         plan = engine.plan(loaded.tree, chain, {**removed, **{x.source: x.why + (
             " (its value is the default, so nothing changes)" if x.default else "")
-            for x in found}}, sets=values)
+            for x in found if x.keep is None}}, sets={**values, **rewrites},
+            spelling=spelling, strays=chains)
     version = to if (to >= 2 or "version" in loaded.tree) else None
     if not chain and result.text == loaded.text and not plan.overrides and not plan.added \
-            and not plan.dropped:
+            and not plan.dropped and not strays:
         return result
     from migrator.losses import schema
     emitter = Emitter(loaded.doc, plan, loaded.tree, version, schema(release or to))
@@ -96,7 +103,11 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     result.changes.extend(emitter.changes)
     result.changes.extend(_drops(plan, index, {x.source for x in found} if found else set()))
     result.changes.extend(Change("set", "set", "set on request", to_path=dotted(path))
-                          for path in plan.overrides)
+                          for path in plan.overrides if path not in rewrites)
+    result.changes.extend(Change("dropped", "loss", x.why + "; those entries go, the others "
+                                 "stay", from_path=dotted(x.source),
+                                 from_line=index.line(x.source))
+                          for x in found if x.keep is not None)
     result.changes.sort(key=lambda c: (c.kind not in ("encoding", "header"), c.from_line or 0))
     lost = accounting.unaccounted(loaded.tree, output_tree, plan, result.changes)
     if lost:
@@ -104,7 +115,21 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     result.findings.extend(_schema_findings(loaded, plan, output_tree, release or to, file,
                                             downgrade=to < loaded.version, index=index))
     result.findings.extend(plan.findings)
+    result.findings.extend(mixed.findings(loaded, strays, index.position))
+    if release is not None and to > loaded.version:  # going down, these are losses
+        from migrator import losses
+        result.findings.extend(Finding("warning", "plugin-reference", x.why, dotted(x.source),
+                                       *index.position(x.source))
+                               for x in losses.references(plan, release))
     return result
+
+
+def _spelling(target: int | str):
+    """(table, key) -> the target's name for a key written in another case (`spell` rules),
+    from the target's schema, that is from containerd's key inventory."""
+    from migrator import losses, validate
+    schema = losses.schema(target)
+    return lambda table, key: validate.option_spelling(schema, table, key)
 
 
 def _refused_plugin_tables(loaded: load.Loaded, to: int) -> dict[tuple, str]:
@@ -150,7 +175,11 @@ def _losses(plan: engine.Plan, loaded: load.Loaded, release: str | None, to: int
         return found
     index = index or _DocIndex(loaded)
     problems = {p.path for p in index.problems()}
-    return found + losses.find(plan, problems, release, loaded.version)
+    found += losses.find(plan, problems, release, loaded.version)
+    if to < loaded.version:  # upward, a missing plugin is the rules' business (and warned)
+        seen = {x.source for x in found}
+        found += [x for x in losses.references(plan, release) if x.source not in seen]
+    return found
 
 
 def _schema_findings(loaded: load.Loaded, plan: engine.Plan, output: dict, target: int | str,

@@ -1,11 +1,13 @@
 """What a migration did, as data: every change with its rule, and every warning.
 
-Secret values (registry passwords, auth strings, identity tokens) never enter a report:
-`redact` is applied to every value that is rendered.
+Secret values (registry passwords, auth strings, identity tokens, and the user information of a
+URL, `https://user:password@host`) never enter a report: `redact` is applied to every value that
+is rendered, and `redact_urls` to the rendered text.
 """
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -20,7 +22,56 @@ def is_secret(path: tuple[Any, ...] | list[Any]) -> bool:
 
 
 def redact(path: tuple[Any, ...] | list[Any], value: Any) -> Any:
-    return "<redacted>" if is_secret(path) else value
+    return "<redacted>" if is_secret(path) else _redact_urls_in(value)
+
+
+#: The user information of a URL (`scheme://user:password@host`), up to the last `@` before the
+#: host, as Go's url.Parse reads it: redacted whole (a lone name can be a token).
+_USERINFO = re.compile(r"(?i)(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://)([^/?#\s\"'<>`]*)@")
+REDACTED = "<redacted>"
+
+
+def redact_urls(text: str) -> str:
+    """`text` with the user information of every URL in it replaced by <redacted>."""
+    return _USERINFO.sub(r"\1<redacted>@", text) if "://" in text else text
+
+
+def _redact_urls_in(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_urls(value)
+    if isinstance(value, list):
+        return [_redact_urls_in(v) for v in value]
+    if isinstance(value, dict):
+        return {redact_urls(k) if isinstance(k, str) else k: _redact_urls_in(v)
+                for k, v in value.items()}
+    return value
+
+
+def _userinfo(text: str) -> set[str]:
+    """The user information of each URL in `text`, and its password part, for `scrub`."""
+    found = {m.group(2) for m in _USERINFO.finditer(text)}
+    for rest in text.split("://")[1:]:  # a password holding '/' too (Go refuses such a URL)
+        word = rest.split(None, 1)[0] if rest.strip() else ""
+        if "@" in word:
+            found.add(word.rsplit("@", 1)[0])
+    return {part for info in found for part in (info, info.partition(":")[2])
+            if part and part != REDACTED}
+
+
+SHOWN = 200          # characters of a value (quoted, or any run without blanks) a message shows
+MAX_MESSAGE = 2000   # characters of a lint message
+_LONG = re.compile(r"""'(?:[^'\\\n]|\\.){%d,}'|"(?:[^"\\\n]|\\.){%d,}"|\S{%d,}"""
+                   % (SHOWN, SHOWN, SHOWN))
+
+
+def cut(text: str, limit: int | None = MAX_MESSAGE) -> str:
+    """A message with every quoted value or unbroken run longer than SHOWN characters cut to
+    SHOWN, and the whole cut to `limit`: a 10 MB value must not make a 10 MB line."""
+    if len(text) <= SHOWN:
+        return text
+    text = _LONG.sub(lambda m: m.group()[:SHOWN - 4] + "..." + (
+        m.group()[-1] if m.group()[0] in "'\"" else ""), text)
+    return text if limit is None or len(text) <= limit else text[:limit - 3] + "..."
 
 
 #: Request headers whose values are credentials (registry.headers.<name>, hosts.toml [header]).
@@ -48,13 +99,18 @@ def secret_values(tree: Any, path: tuple = ()) -> set[str]:
             stack.extend((v, where + (i,), secret) for i, v in enumerate(node))
         elif secret:
             out.add(node if isinstance(node, str) else json.dumps(node, default=str))
+        if isinstance(node, str) and "://" in node:
+            out |= _userinfo(node)
+        if isinstance(node, dict):
+            for k in node:
+                if isinstance(k, str) and "://" in k:
+                    out |= _userinfo(k)
     return out
 
 
 def secret_values_in_text(text: str) -> set[str]:
-    """The values of secret-looking `key = value` lines of a text that may not parse as TOML."""
-    import re
-
+    """The values of secret-looking `key = value` lines of a text that may not parse as TOML,
+    and the user information of its URLs."""
     global _SECRET_LINE
     if _SECRET_LINE is None:
         names = "|".join(sorted(SECRET_KEYS | SECRET_HEADERS, key=len, reverse=True))
@@ -69,11 +125,16 @@ def secret_values_in_text(text: str) -> set[str]:
         bare = re.match(r"[^\s,}\]#]+", raw)
         if bare:
             out.add(bare.group())
+    for line in text.splitlines() if "://" in text else ():
+        if "://" in line and "@" in line:
+            out |= _userinfo(line)
     return out
 
 
 def scrub(text: str, secrets: set[str] | list[str]) -> str:
-    """`text` with every occurrence of a secret value (and of its JSON spelling) redacted."""
+    """`text` with every occurrence of a secret value (and of its JSON spelling) redacted, and
+    the user information of its URLs."""
+    text = redact_urls(text)
     for value in sorted(secrets, key=len, reverse=True):
         if len(value) < SCRUB_MIN:
             continue
@@ -155,14 +216,14 @@ class MigrationResult:
         return [f for f in self.findings if f.severity != "info"]
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        return _redact_urls_in({
             "file": self.file,
             "source_version": self.source_version,
             "target_version": self.target_version,
             "changed": self.changed,
             "changes": [asdict(c) for c in self.changes],
             "findings": [asdict(f) for f in self.findings],
-        }
+        })
 
     def format_text(self) -> str:
         head = f"{self.file}: version {self.source_version} -> {self.target_version}"
@@ -171,7 +232,7 @@ class MigrationResult:
         lines = [head]
         lines += ["  " + c.format() for c in self.changes]
         lines += ["  " + f.format(self.file) for f in self.findings]
-        return "\n".join(lines) + "\n"
+        return redact_urls("\n".join(lines) + "\n")
 
 
 def parse_dotted(text: str) -> tuple:

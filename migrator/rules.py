@@ -19,7 +19,8 @@ from typing import Any, Callable, Literal
 
 from migrator.resources import data_path
 
-RuleKind = Literal["move", "keep", "convert", "copy", "drop", "plugin", "entry", "check"]
+RuleKind = Literal["move", "keep", "convert", "copy", "drop", "plugin", "entry", "check",
+                   "spell"]
 PLUGIN_LISTS = ("disabled_plugins", "required_plugins")
 
 
@@ -222,7 +223,7 @@ def _reverse(rs: RuleSet) -> RuleSet:
                     unless=tuple(_forward(rs, p) for p in r.unless))
         if r.kind in ("move", "plugin", "convert") and r.dst is not None:
             out.append(replace(r, src=r.dst, dst=r.src, reverse=True))
-        elif r.kind == "keep":
+        elif r.kind in ("keep", "spell"):
             out.append(replace(r, reverse=True))
         elif r.kind == "copy" and r.dst is not None:
             # the copy's target has no home below the step: it goes away with the downgrade,
@@ -313,7 +314,7 @@ def parse_rules(text: str, file: str = "<rules>") -> RuleSet:
                 args = [c for c in node.children if isinstance(c, Tree) and c.data == "args"]
                 kw.update(src=pats[0], dst=pats[1], transform=(
                     str(strings[0]), tuple(_text(t) for t in args[0].children) if args else ()))
-            elif kind == "drop":
+            elif kind in ("drop", "spell"):
                 kw.update(src=pats[0], reason=_text(strings[0]))
             elif kind == "plugin":
                 segs = [_text(c) for c in node.children if isinstance(c, Token)]

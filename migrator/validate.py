@@ -599,6 +599,21 @@ def _lowered(props: dict) -> dict[str, str]:
     return hit[1]
 
 
+def option_spelling(schema: dict, table: tuple, key: str) -> str | None:
+    """The listed option name that `key` writes in another case, when the release of `schema`
+    would not take `key` as written (the problem `_option_lint` reports); else None."""
+    node = node_at(schema, table)
+    if not isinstance(node, dict) or not isinstance(key, str):
+        return None
+    props = node.get("properties", {})
+    if not props or node.get("additionalProperties", True) is not True or key in props:
+        return None
+    hit = _lowered(props).get(key.lower())
+    if hit is None or (_is_1x(schema) and key in _go_toml_v1_names(hit)):
+        return None
+    return hit
+
+
 def _option_lint(value: Any, schema: dict, path: tuple, v1: bool) -> list[SchemaProblem]:
     """Walk tree and schema together; in open tables with listed keys, flag near-misses."""
     if not isinstance(value, dict) or not isinstance(schema, dict):

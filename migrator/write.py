@@ -1,14 +1,25 @@
 """Writing files so that a crash, a full disk or a failed write never leaves half a config.
 
 `write_atomic` is what `--in-place`, `-o` and `--report-json` use.
+
+A process killed between creating its temporary file and the rename (`kill -9`, a power cut)
+cannot remove it: the original is intact, and `.<name>.cm-<pid>-<random>.tmp` stays beside it.
+The next write of the same file removes such leftovers: only names of exactly that pattern for
+that file, only regular files owned by the user who runs it, and only when the process that made
+it is gone (no process has that id) or the file is older than `STALE_AFTER` (a process id can be
+reused). Nothing else in the directory is touched.
 """
 from __future__ import annotations
 
 import contextlib
 import errno
 import os
+import re
 import stat
 import tempfile
+import time
+
+STALE_AFTER = 3600  # seconds: a temporary file this old is a leftover, whoever made it
 
 
 class ChangedError(OSError):
@@ -22,10 +33,12 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *,
 
     - Symlinks are resolved first (`os.path.realpath`): the link's *target* is replaced and the
       link stays a link pointing at it. A backup is made beside the target, too.
-    - The data goes to a temporary file in the target's directory (`.<name>.<random>.tmp`, from
-      `tempfile.mkstemp`), which is flushed and fsynced, given the mode of the file it replaces
-      (and, when running as root, its owner and group; a new file gets 0666 minus the umask),
-      then renamed over the target with `os.replace`; finally the directory is fsynced.
+    - The data goes to a temporary file in the target's directory
+      (`.<name>.cm-<pid>-<random>.tmp`, from `tempfile.mkstemp`; leftovers of killed runs are
+      removed first, see `remove_leftovers`), which is flushed and fsynced, given the mode of
+      the file it replaces (and, when running as root, its owner and group; a new file gets
+      0666 minus the umask), then renamed over the target with `os.replace`; finally the
+      directory is fsynced.
     - With `backup_suffix`, the existing file is first copied to `<target><suffix>` the same
       atomic way (same mode and owner as the original). Nothing is backed up when the file
       does not exist yet.
@@ -82,7 +95,8 @@ def _replace(target: str, data: bytes, like: os.stat_result | None,
              check=None) -> None:
     directory, name = os.path.split(target)
     directory = directory or "."
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    remove_leftovers(directory, name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.cm-{os.getpid()}-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -103,6 +117,46 @@ def _replace(target: str, data: bytes, like: os.stat_result | None,
             os.unlink(tmp)
         raise
     _fsync_directory(directory)
+
+
+def remove_leftovers(directory: str, name: str) -> list[str]:
+    """Remove the temporary files that killed runs left for `name` in `directory` (see the
+    module's docstring for which ones); return their names. Best effort: never raises."""
+    pattern = re.compile(r"\.%s\.cm-([0-9]{1,10})-[a-z0-9_]{8}\.tmp" % re.escape(name))
+    removed = []
+    try:
+        with os.scandir(directory) as entries:
+            names = [e.name for e in entries if e.name.startswith(f".{name}.cm-")]
+    except OSError:
+        return removed
+    for leftover in names:
+        m = pattern.fullmatch(leftover)
+        if m is None:
+            continue
+        path = os.path.join(directory, leftover)
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+                continue
+            if _running(int(m.group(1))) and time.time() - st.st_mtime < STALE_AFTER:
+                continue  # maybe another run writing this file right now
+            os.unlink(path)
+            removed.append(leftover)
+        except OSError:
+            continue
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # another user's process (or an id we cannot ask about): keep the file
+    return True
 
 
 def _fsync_directory(directory: str) -> None:

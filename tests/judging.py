@@ -1,88 +1,148 @@
-"""How the oracle tests judge: containerd's dumps must agree except where the report says why."""
+"""How the oracle tests judge: containerd's dumps of the original and of our output must agree,
+except at the paths tests/data/oracle_expected_differences.toml lists for that file, each with
+its evidence. Nothing here reads the rules or the report to decide what may differ; the report
+is only checked (a setting the target cannot hold must be listed as dropped)."""
 from __future__ import annotations
 
+import fnmatch
+import tomllib
+from functools import cache
+from typing import Any, Iterator
+
 from migrator import oracle
-from migrator.engine import Mapper
 from migrator.report import MigrationResult, parse_dotted
-from migrator.rules import PLUGIN_LISTS, RuleSet
+
+from .helpers import REPO
+
+DATA = REPO / "tests" / "data" / "oracle_expected_differences.toml"
+PLUGIN_LISTS = ("disabled_plugins", "required_plugins")
 
 
-def allowed_differences(result: MigrationResult, chain: list[RuleSet]) -> set[tuple]:
-    """Key paths where containerd's reading may differ, each declared by the report."""
+@cache
+def data() -> dict[str, Any]:
+    with open(DATA, "rb") as fh:
+        return tomllib.load(fh)
+
+
+def _segment(pattern: str, key: Any) -> bool:
+    """A shell pattern for one key; `!pattern` is its negation."""
+    if pattern.startswith("!"):
+        return not fnmatch.fnmatchcase(str(key), pattern[1:])
+    return fnmatch.fnmatchcase(str(key), pattern)
+
+
+def _find(tree: Any, pattern: tuple) -> Iterator[tuple[tuple, dict]]:
+    """Every key path of `tree` that `pattern` matches, with what its pattern segments took."""
+    if not pattern:
+        yield (), {}
+        return
+    if not isinstance(tree, dict):
+        return
+    head = pattern[0]
+    for key in tree:
+        if _segment(head, key):
+            for rest, took in _find(tree[key], pattern[1:]):
+                yield (key,) + rest, ({**took, head: key} if head != key else took)
+
+
+def _get(tree: Any, path: tuple) -> Any:
+    for key in path:
+        tree = tree[key]
+    return tree
+
+
+def _version(tree: dict) -> int:
+    return tree.get("version", 1)
+
+
+def _as_read(tree: dict, line: str) -> dict:
+    """A version 1 file with its plugin names as release `line` reads them: 1.x by the plugin's
+    own ID, 2.x by its guess (facts §2.1-§2.3); lists renamed the same way."""
+    if _version(tree) != 1:
+        return tree
+    name = v1_uri if line.startswith("1.") else v1_guess
+    out = dict(tree)
+    if isinstance(tree.get("plugins"), dict):
+        out["plugins"] = {}
+        for key, value in tree["plugins"].items():
+            if line.startswith("1.") and "." in key:
+                continue  # 1.x ignores a full URI in a version 1 file (E16)
+            out["plugins"][name(key)] = value
+    for key in PLUGIN_LISTS:
+        if isinstance(tree.get(key), list):
+            out[key] = [name(n) if isinstance(n, str) else n for n in tree[key]]
+    return out
+
+
+def _fires(entry: dict, tree: dict, line: str) -> list[tuple[tuple, dict]]:
+    if _version(tree) not in entry["reads"]:
+        return []
+    tree = tree if entry.get("raw") else _as_read(tree, line)
+    if any(True for p in entry.get("unless", []) for _ in _find(tree, parse_dotted(p))):
+        return []
+    hits = [hit for p in entry["when"] for hit in _find(tree, parse_dotted(p))]
+    if "contains" in entry:
+        hits = [h for h in hits if entry["contains"] in (_get(tree, h[0]) or [])]
+    return hits
+
+
+def expected_differences(line: str, check: str, *texts: str) -> tuple[set[tuple], list]:
+    """The dump paths where release `line` may read `texts` differently (check "up", "down" or
+    "round-trip"), and the entries that fired on the first text with the keys they matched."""
     allowed: set[tuple] = set()
-    without_drops = Mapper([RuleSet(s.from_version, s.to_version, s.title,
-                                    tuple(r for r in s.rules if r.kind != "drop"))
-                            for s in chain])
-    differs = {r.id for step in chain for r in step.rules if r.differs}
-    for finding in result.findings:
-        if (finding.code in differs or finding.code == "not-read") and finding.path:
-            allowed.add(parse_dotted(finding.path))
-            group = finding.code.split("/")[0]
-            for rule in (r for step in chain for r in step.rules if r.id.split("/")[0] == group):
-                for pattern in (rule.src, rule.dst):
-                    if pattern is not None and not any("*" in s for s in pattern.segments):
-                        allowed.add(pattern.segments)
-    for change in result.changes:
-        if change.kind == "dropped" and change.from_path:
-            path = parse_dotted(change.from_path)
-            allowed.add(path)
-            would_be = without_drops.target(path).path
-            if would_be is not None:
-                allowed.add(would_be)
-            if path[:1] == ("plugins",):  # containerd prints an emptied table as {}
-                allowed.add(path[:-1] if len(path) > 2 else path)
-        if not change.differs:
-            continue
-        group = change.rule.split("/")[0]
-        for step in chain:  # the whole group's keys: its rules describe one behaviour together
-            for rule in step.rules:
-                if rule.id.split("/")[0] == group:
-                    for pattern in (rule.src, rule.dst):
-                        if pattern is not None and not any("*" in s for s in pattern.segments):
-                            allowed.add(pattern.segments)
-        if change.kind == "renamed" and change.from_path and \
-                change.from_path.startswith("plugins.") and "." not in change.from_path[8:]:
-            # a 1.x plugin ID that containerd 2.x guesses as io.containerd.grpc.v1.<id>
-            allowed.add(("plugins", "io.containerd.grpc.v1." + change.from_path[8:]))
-        if change.from_path and change.from_path.split(" ")[0] in PLUGIN_LISTS:
-            allowed.update((name,) for name in PLUGIN_LISTS)
-            for name in (change.to_path or "").split(" ", 1)[1].split(", "):
-                allowed.add(("plugins", name.strip('"')))
-            old = change.from_path.split(" ", 1)[1].strip('"')
-            allowed.add(("plugins", old))
-            continue
-        for text in (change.from_path, change.to_path):
-            if text:
-                path = parse_dotted(text)
-                allowed.add(path)
-                if change.kind == "copied":
-                    allowed.add(path[:-1])  # the new table brings its defaults along
-    return spread(allowed, chain)
+    fired: list[tuple[dict, tuple]] = []
+    for n, text in enumerate(texts):
+        tree = tomllib.loads(text)
+        for entry in data()["difference"]:
+            if line not in entry["release"] or check not in entry.get("checks", [check]):
+                continue
+            for path, took in _fires(entry, tree, line):
+                if n == 0:
+                    fired.append((entry, path))
+                for p in entry["paths"]:
+                    allowed.add(tuple(took.get(s, s) for s in parse_dotted(p)))
+    return allowed, fired
 
 
-def declared_renames(result: MigrationResult) -> dict[str, list[str]]:
-    """disabled_plugins / required_plugins entries the report says were renamed."""
-    out: dict[str, list[str]] = {}
+def v1_guess(name: str) -> str:
+    """The plugin containerd 2.x takes a version 1 name for (facts §2.1, §2.2)."""
+    ids = data()["v1_plugin_ids"]
+    if name in ids or "." in name:
+        return ids.get(name, name)
+    if name.endswith("-service"):
+        return "io.containerd.service.v1." + name
+    if name in ("windows", "windows-lcow"):
+        return "io.containerd.snapshotter.v1." + name
+    return "io.containerd.grpc.v1." + name
+
+
+def v1_uri(name: str) -> str:
+    """The plugin a version 1 name meant to containerd 1.x: its own ID, including the IDs the
+    2.x table gets wrong (facts §2.3, E17)."""
+    return data()["v1_plugin_ids_1_7"].get(name) or v1_guess(name)
+
+
+def v4_place(key: tuple) -> tuple:
+    """Where version 4 keeps a version 3 key path (facts §4.2); other keys stay."""
+    table = {parse_dotted(k): parse_dotted(v) for k, v in data()["v3_to_v4"].items()}
+    return table.get(key, key)
+
+
+def assert_drops_reported(fired: list, result: MigrationResult | None) -> None:
+    """Each expected difference marked `dropped` must be a drop the report lists."""
+    if result is None:
+        return
+    dropped = []
     for c in result.changes:
-        if c.kind == "renamed" and c.from_path and c.from_path.split(" ")[0] in PLUGIN_LISTS:
-            old = c.from_path.split(" ", 1)[1].strip('"')
-            out[old] = [n.strip('"') for n in (c.to_path or "").split(" ", 1)[1].split(", ")]
-    return out
-
-
-def spread(allowed: set[tuple], chain: list[RuleSet]) -> set[tuple]:
-    """The same paths in every version along the chain (containerd 1.x dumps a version 1 file
-    with version 2 names, for example), drop rules ignored: a dropped key's old home counts."""
-    out = set(allowed)
-    for n in range(1, len(chain) + 1):
-        mapper = Mapper([RuleSet(s.from_version, s.to_version, s.title,
-                                 tuple(r for r in s.rules if r.kind != "drop"))
-                         for s in chain[:n]])
-        for path in allowed:
-            target = mapper.target(path).path
-            if target is not None:
-                out.add(target)
-    return out
+        if c.kind == "dropped" and c.from_path:
+            path = parse_dotted(c.from_path)
+            if result.source_version == 1 and path[:1] == ("plugins",) and len(path) > 1:
+                path = ("plugins", v1_uri(path[1])) + path[2:]
+            dropped.append(path)
+    for entry, path in fired:
+        if entry.get("dropped"):
+            assert any(d[:len(path)] == path or path[:len(d)] == d for d in dropped), \
+                (f"not reported as dropped: {path}", entry["cite"])
 
 
 def flagged_keys(result: MigrationResult) -> set[str]:
@@ -99,24 +159,27 @@ def carried(warning: str, keys: set[str]) -> bool:
     return key in keys
 
 
-def judge(line: str, before_text: str, after_text: str, allowed: set[tuple],
-          renames: dict[str, list[str]] | None = None,
-          renames_after: dict[str, list[str]] | None = None, expected: str | None = None,
+def judge(line: str, before_text: str, after_text: str, check: str, *,
+          result: MigrationResult | None = None, expected: str | None = None,
           flagged: set[str] = frozenset()) -> None:
-    """`expected`: a warning the output may add (containerd's own notice for version 1)."""
+    """`result`: the migration that produced `after_text` from `before_text`, whose report must
+    list the expected drops. `expected`: a warning the output may add (containerd's own notice
+    for version 1)."""
     oracle.require_containerd(line)
     before = oracle.dump(line, before_text)
     after = oracle.dump(line, after_text)
     assert after.returncode == 0, after.stderr
     assert before.returncode == 0, before.stderr
-    # a 1.x dump of a version 1 file prints the short names as written (facts B15): apply the
-    # renames the report declares, and nothing else
-    for dump, table in ((before, renames), (after, renames_after)):
-        for name in PLUGIN_LISTS:
-            if table and isinstance(dump.config.get(name), list):
-                dump.config[name] = [n for e in dump.config[name] for n in table.get(e, [e])]
+    # a 1.x dump of a version 1 file prints the short names as written (facts B15)
+    for dump, text in ((before, before_text), (after, after_text)):
+        if line.startswith("1.") and _version(tomllib.loads(text)) == 1:
+            for name in PLUGIN_LISTS:
+                if isinstance(dump.config.get(name), list):
+                    dump.config[name] = [v1_uri(n) for n in dump.config[name]]
+    allowed, fired = expected_differences(line, check, before_text, after_text)
     differences = oracle.compare(before.config, after.config, allowed=allowed)
     assert differences == [], differences
+    assert_drops_reported(fired, result)
     new = [w for w in oracle.new_warnings(before, after)
            if not (expected and expected in w) and not carried(w, set(flagged))]
     assert new == [], new

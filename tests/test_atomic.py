@@ -298,7 +298,7 @@ def test_an_interrupt_during_the_write_removes_the_temporary_file(
 
 def test_a_killed_process_leaves_the_original_intact(tmp_path: Path) -> None:
     """A SIGKILL between fsync and rename cannot clean up: the original is intact, and what
-    is left is the dot-named temporary file (`.config.toml.<random>.tmp`) beside it."""
+    is left is the dot-named temporary file (`.config.toml.cm-<pid>-<random>.tmp`) beside it."""
     p = tmp_path / "config.toml"
     p.write_text(V2)
     before = snapshot(p)
@@ -312,8 +312,111 @@ def test_a_killed_process_leaves_the_original_intact(tmp_path: Path) -> None:
     assert proc.returncode == 9
     assert snapshot(p) == before
     left = [n for n in listing(tmp_path) if n != "config.toml"]
-    assert len(left) == 1 and left[0].startswith(".config.toml.") and left[0].endswith(".tmp")
+    assert len(left) == 1 and left[0].startswith(".config.toml.cm-") and left[0].endswith(".tmp")
     assert (tmp_path / left[0]).read_bytes() == b"new\n"
+
+
+# --- leftovers of killed runs are removed by the next run ------------------------------------
+
+# The real command line in a child process, stopped inside the write (after the temporary file
+# is written and synced, before the rename) until it is killed.
+_STOP_IN_THE_WRITE = """\
+import os, sys, time
+real_fsync = os.fsync
+def fsync(fd):
+    real_fsync(fd)
+    if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith(".config.toml.cm-"):
+        print("in the write", flush=True)
+        time.sleep(600)
+os.fsync = fsync
+from migrator import cli
+sys.argv = ["containerd-migrate", *sys.argv[1:]]
+cli.main()
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to name the fd")
+def test_the_leftover_of_a_killed_in_place_run_is_removed_by_the_next_run(
+        config: Path, tmp_path: Path) -> None:
+    import signal
+    before = snapshot(config)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH",
+                                                                                    "")]))
+    proc = subprocess.Popen([sys.executable, "-c", _STOP_IN_THE_WRITE, "config.toml", "--to",
+                             "3", "--in-place", "-q"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # returns once the child is in the write (or has died)
+        assert line == b"in the write\n", proc.stderr.read() if proc.stderr else b""
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=60) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=60)
+    left = [n for n in listing(tmp_path) if n != "config.toml"]
+    assert snapshot(config) == before  # the original was never harmed
+    assert left == [f".config.toml.cm-{proc.pid}-{left[0][-12:-4]}.tmp"]
+    assert (tmp_path / left[0]).read_bytes() == expected_v3()
+
+    r = run("config.toml", "--to", "3", "--check")  # writes nothing: leaves it
+    assert r.exit_code == 1 and len(listing(tmp_path)) == 2
+    r = run("config.toml", "--to", "3", "--in-place", "-q")  # the next write removes it
+    assert r.exit_code == 0
+    assert listing(tmp_path) == ["config.toml"] and config.read_bytes() == expected_v3()
+
+
+def test_only_our_own_stale_temporary_files_are_removed(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rule (migrator/write.py): exactly `.<name>.cm-<pid>-<8 random>.tmp` for the file
+    being written, a regular file of this user, whose process is gone or which is older than
+    STALE_AFTER. Everything else stays: a user's file is never deleted."""
+    gone = _a_pid_that_is_not_running()
+    here = os.getpid()
+    old = os.stat(tmp_path).st_mtime - write.STALE_AFTER - 60
+
+    def make(name: str, mtime: float | None = None) -> str:
+        (tmp_path / name).write_bytes(b"x")
+        if mtime is not None:
+            os.utime(tmp_path / name, (mtime, mtime))
+        return name
+
+    removed = {make(f".c.toml.cm-{gone}-abcd_123.tmp"),         # its process is gone
+               make(f".c.toml.cm-{here}-zzzzzzzz.tmp", old)}    # alive, but an hour old
+    kept = {make(f".c.toml.cm-{here}-yyyyyyyy.tmp"),            # maybe being written now
+            make(f".c.toml.cm-1-yyyyyyyy.tmp"),                 # init is running
+            make(f".c.toml.{gone}-abcd1234.tmp"),               # not our pattern
+            make(f".c.toml.cm-{gone}-abcd1234.tmp.keep"),
+            make(f".c.toml.cm-{gone}-ABCD1234.tmp"),
+            make(f".c.toml.cm-{gone}-abcd123.tmp"),
+            make(f"c.toml.cm-{gone}-abcd1234.tmp"),
+            make(f".other.toml.cm-{gone}-abcd1234.tmp"),       # another file's
+            make(".c.toml.cm--abcd1234.tmp"),
+            make(".c.toml.abcd1234.tmp", old),                   # mkstemp's own names: not ours
+            "c.toml"}
+    (tmp_path / "c.toml").write_text(V2)
+    os.mkdir(tmp_path / f".c.toml.cm-{gone}-dddddddd.tmp")        # not a regular file
+    os.symlink("c.toml", tmp_path / f".c.toml.cm-{gone}-ssssssss.tmp")
+    kept |= {f".c.toml.cm-{gone}-dddddddd.tmp", f".c.toml.cm-{gone}-ssssssss.tmp"}
+    if os.geteuid() == 0:  # another user's leftover
+        os.chown(tmp_path / make(f".c.toml.cm-{gone}-uuuuuuuu.tmp"), 4321, 4321)
+        kept.add(f".c.toml.cm-{gone}-uuuuuuuu.tmp")
+    write_atomic(tmp_path / "c.toml", b"new\n")
+    assert set(listing(tmp_path)) == kept
+    assert not removed & set(listing(tmp_path))
+    assert write.remove_leftovers(str(tmp_path), "c.toml") == []
+
+
+def _a_pid_that_is_not_running() -> int:
+    for pid in range(4_000_000, 4_100_000):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            continue
+    raise AssertionError("no free process id found")
 
 
 # --- the file must still be the one that was read ---------------------------------------------

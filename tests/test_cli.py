@@ -320,6 +320,104 @@ def test_report_json_is_not_written_for_bad_input(tmp_path: Path) -> None:
     assert r.exit_code == 2 and not (tmp_path / "report.json").exists()
 
 
+REPORT_MODES = {
+    "stdout": [],
+    "check": ["--check"],
+    "diff": ["--check", "--diff"],
+    "output": ["-o", "out.toml"],
+    "in-place": ["--in-place", "--backup", ".bak"],
+}
+
+
+def _assert_refused_before_anything_is_written(r, tmp_path: Path, before: dict) -> None:
+    assert r.exit_code == 2 and r.stdout_bytes == b""
+    assert len(r.stderr.splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert {p.name: snapshot(p) for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+@pytest.mark.parametrize("mode", REPORT_MODES)
+@pytest.mark.parametrize("report", ["v2.toml", "link.toml", "hard.toml", "./sub/../v2.toml"])
+def test_report_json_naming_the_input_is_refused_before_anything_is_written(
+        v2: Path, tmp_path: Path, mode: str, report: str) -> None:
+    (tmp_path / "link.toml").symlink_to("v2.toml")
+    os.link(v2, tmp_path / "hard.toml")
+    (tmp_path / "sub").mkdir()
+    before = {p.name: snapshot(p) for p in tmp_path.iterdir() if p.is_file()}
+    r = run("v2.toml", "--to", "3", *REPORT_MODES[mode], "--report-json", report)
+    _assert_refused_before_anything_is_written(r, tmp_path, before)
+    assert "--report-json" in r.stderr and "an input file" in r.stderr
+
+
+@pytest.mark.parametrize("args, what", [
+    (["-o", "out.toml", "--report-json", "out.toml"], "the -o output"),
+    (["--in-place", "--backup", ".bak", "--report-json", "v2.toml.bak"], "a backup"),
+    (["--check", "v3.toml", "--report-json", "v3.toml"], "an input file"),
+])
+def test_report_json_naming_another_file_of_the_run_is_refused(v2: Path, v3: Path,
+                                                               tmp_path: Path, args, what) -> None:
+    before = {p.name: snapshot(p) for p in tmp_path.iterdir() if p.is_file()}
+    r = run("v2.toml", "--to", "3", *args)
+    _assert_refused_before_anything_is_written(r, tmp_path, before)
+    assert what in r.stderr
+
+
+@pytest.mark.parametrize("mode", REPORT_MODES)
+@pytest.mark.parametrize("report, why", [("missing/report.json", "No such file or directory"),
+                                         ("v2.toml/report.json", "Not a directory"),
+                                         ("adir", "Is a directory")])
+def test_a_report_path_that_cannot_be_written_is_refused_before_the_toml(
+        v2: Path, tmp_path: Path, mode: str, report: str, why: str) -> None:
+    (tmp_path / "adir").mkdir()
+    before = {p.name: snapshot(p) for p in tmp_path.iterdir() if p.is_file()}
+    r = run("v2.toml", "--to", "3", *REPORT_MODES[mode], "--report-json", report)
+    _assert_refused_before_anything_is_written(r, tmp_path, before)
+    assert r.stderr == f"{report}: cannot write: {why}\n"
+
+
+def test_report_json_naming_a_hosts_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "c.toml").write_text('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry'
+                                     '.mirrors."docker.io"]\n  endpoint = ["https://m.io"]\n')
+    hosts = tmp_path / "certs.d" / "docker.io" / "hosts.toml"
+    hosts.parent.mkdir(parents=True)
+    for mode in (["--in-place"], ["--check"], ["-o", "out.toml"]):
+        before = {p.name: snapshot(p) for p in tmp_path.iterdir() if p.is_file()}
+        r = run("c.toml", "--to", "3", "--hosts-dir", str(tmp_path / "certs.d"), *mode,
+                "--report-json", "certs.d/docker.io/hosts.toml")
+        _assert_refused_before_anything_is_written(r, tmp_path, before)
+        assert "hosts.toml file" in r.stderr and not hosts.exists()
+
+
+@pytest.mark.parametrize("report", ["conf.d/a.toml", "conf.d/a.toml.bak"])
+def test_report_json_naming_an_imported_file_or_its_backup_is_refused(tmp_path: Path,
+                                                                      report: str) -> None:
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "root.toml").write_text('version = 2\nimports = ["conf.d/*.toml"]\n')
+    (tmp_path / "conf.d" / "a.toml").write_text(V2)
+    snap = {p: snapshot(p) for p in (tmp_path / "root.toml", tmp_path / "conf.d" / "a.toml")}
+    modes = [["--in-place", "--backup", ".bak"]] + ([["--check"], ["--in-place"]]
+                                                     if not report.endswith(".bak") else [])
+    for mode in modes:
+        r = run("root.toml", "--to", "3", "--with-imports", *mode, "--report-json", report)
+        assert r.exit_code == 2 and r.stdout_bytes == b"", r.stderr
+        assert "imported by root.toml" in r.stderr and len(r.stderr.splitlines()) == 1
+        assert {p: snapshot(p) for p in snap} == snap
+        assert listing(tmp_path / "conf.d") == ["a.toml"]
+
+
+def test_process_report_json_where_stdout_goes_is_refused(v2: Path, tmp_path: Path) -> None:
+    """`--report-json out.toml > out.toml`: the report would overwrite the TOML (or the diff)."""
+    for extra in ([], ["--check", "--diff"]):
+        with open(tmp_path / "out.toml", "wb") as out:
+            p = subprocess.run(cmd("v2.toml", "--to", "3", *extra, "--report-json", "out.toml"),
+                               stdout=out, stderr=subprocess.PIPE, cwd=tmp_path)
+        assert p.returncode == 2 and b"where stdout goes" in p.stderr
+        assert (tmp_path / "out.toml").read_bytes() == b""
+    with open(tmp_path / "out.toml", "wb") as out:  # stdout is free with --check
+        p = subprocess.run(cmd("v2.toml", "--to", "3", "--check", "--report-json", "out.toml"),
+                           stdout=out, stderr=subprocess.PIPE, cwd=tmp_path)
+    assert p.returncode == 1 and json.loads((tmp_path / "out.toml").read_text())["changed"]
+
+
 # --- batches ----------------------------------------------------------------------------------
 
 def test_batch_check(v2: Path, v3: Path) -> None:

@@ -45,7 +45,10 @@ def test_corpus_file(path: Path) -> None:
     for to in targets:
         result = migrator.migrate(data, to=to, file=path.name)
         assert result.target_version == to
-        if version == to:
+        # a file at the target changes only for keys of an older version that containerd of
+        # the file's version ignores (issue 18: e.g. Kubespray's v4 template, containerd's own
+        # v4 man page example); tests/test_oracle_engine_cases.py proves those moves
+        if version == to and not any(f.code == "version-mix" for f in result.findings):
             assert result.text == data.decode("utf-8").lstrip("\ufeff")
             assert [c.kind for c in result.changes if c.kind != "encoding"] == []
             continue

@@ -88,3 +88,53 @@ def test_sched_core_comes_back_from_the_shim_env() -> None:
     v3 = migrator.migrate(v2, to=3).text
     assert 'env = ["SCHED_CORE=1"]' in v3
     assert tomllib.loads(migrator.migrate(v3, to=2).text) == tomllib.loads(v2)
+
+
+@pytest.mark.parametrize("entries,expected", [
+    (["io.containerd.cri.v1.images", "io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime"],
+     ["io.containerd.grpc.v1.cri"]),
+    (["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.zfs",
+      "io.containerd.cri.v1.runtime"],
+     ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.zfs"]),
+    (["io.containerd.cri.v1.runtime", "io.containerd.cri.v1.images"],
+     ["io.containerd.grpc.v1.cri"]),
+])
+def test_split_disabled_entries_merge_in_any_order(entries: list, expected: list) -> None:
+    v3 = f"version = 3\ndisabled_plugins = {entries!r}\n".replace("'", '"')
+    v2 = migrator.migrate(v3, to=2).text
+    assert tomllib.loads(v2)["disabled_plugins"] == expected
+    up = migrator.migrate(v2, to=3).text  # and it goes back up
+    assert set(tomllib.loads(up)["disabled_plugins"]) >= set(entries)
+
+
+def test_duplicate_disabled_entries_are_tolerated_both_ways() -> None:
+    v2 = ('version = 2\n'
+          'required_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.grpc.v1.cri"]\n')
+    up = tomllib.loads(migrator.migrate(v2, to=3).text)["required_plugins"]
+    assert up.count("io.containerd.cri.v1.images") == 2 and len(up) == 8
+    down = migrator.migrate(migrator.migrate(v2, to=3).text, to=2).text
+    assert tomllib.loads(down) == tomllib.loads(v2)
+
+
+def test_a_setting_that_names_a_plugin_the_target_lacks_is_a_loss() -> None:
+    v3 = ('version = 3\n[plugins."io.containerd.service.v1.diff-service"]\n'
+          '  default = ["erofs", "walking"]\n[plugins."io.containerd.cri.v1.images"]\n'
+          '  snapshotter = "erofs"\n')
+    with pytest.raises(migrator.LossError) as err:
+        migrator.migrate(v3, to=2)
+    assert "line 3" in str(err.value) and "line 5" in str(err.value)
+    result = migrator.migrate(v3, to=2, allow_loss=True)
+    assert tomllib.loads(result.text)["plugins"] == {
+        "io.containerd.service.v1.diff-service": {"default": ["walking"]}}
+    dropped = {c.from_path: c.reason for c in result.changes if c.kind == "dropped"}
+    assert "erofs" in dropped['plugins."io.containerd.service.v1.diff-service".default']
+    assert "erofs" in dropped['plugins."io.containerd.cri.v1.images".snapshotter']
+    # the release line that has erofs keeps the references
+    assert "erofs" in migrator.migrate(v3.replace("version = 3", "version = 2"), to=3).text
+
+
+def test_going_up_a_missing_plugin_is_a_warning() -> None:
+    v2 = 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  snapshotter = "aufs"\n'
+    result = migrator.migrate(v2, to=3)  # containerd 2.0 removed aufs: not a loss of ours
+    assert [(f.code, f.line) for f in result.findings if "aufs" in f.message] == [
+        ("plugin-reference", 3)]

@@ -2,44 +2,29 @@
 
 Every version 2, 3 and 4 input (golden inputs and the real-world corpus), migrated with
 `--containerd 2.4`, must mean on the 2.4 build what the original means there (`config dump` of
-both agree) and load with no warning the original did not get. The exceptions are declared:
-
-* where containerd's own in-memory migration is wrong, as in the other oracle tests (the
-  report's `differs` rules and dropped keys, tests/judging.py);
-* the keys the v2.4.0 release notes remove. The only 2.4 build here is 2.4.0-beta.0, which still
-  reads them (facts §10.1, E43), so its dump of the original shows them and ours, written for
-  2.4.0, does not: RELEASE_NOTES_2_4 below is that test data, from the facts file, not from the
-  rules under test.
+both agree) and load with no warning the original did not get. The differences allowed are the
+test data of tests/data/oracle_expected_differences.toml for release 2.4: containerd's own
+migration bugs (those of 2.3, facts §10), and the keys the v2.4.0 release notes remove, which
+2.4.0-beta.0, the only 2.4 build here, still reads (facts §10.1, E43).
 """
 from __future__ import annotations
 
-import dataclasses
 import tomllib
 from pathlib import Path
 
 import pytest
 
 import migrator
-from migrator import oracle, rules
+from migrator import oracle
 
 from .helpers import REPO, shared_path
-from .judging import allowed_differences, judge, flagged_keys
+from .judging import flagged_keys, judge
 
 pytestmark = pytest.mark.oracle
 
 CORPUS = shared_path("corpus", "real")
 RT = ("plugins", "io.containerd.cri.v1.runtime")
 OTLP = ("plugins", "io.containerd.tracing.processor.v1.otlp")
-TRACING = ("plugins", "io.containerd.internal.v1.tracing")
-
-#: facts §10.1, RN2.4.0 (containerd PR #14166): removed in 2.4.0, still read by 2.4.0-beta.0.
-#: bin_dir becomes bin_dirs (facts §3.6: beta.0 moves it there only when CRI starts, so its
-#: dump shows bin_dir next to the default bin_dirs).
-RELEASE_NOTES_2_4 = {
-    RT + ("enable_cdi",), RT + ("cni", "bin_dir"), RT + ("cni", "bin_dirs"),
-    OTLP + ("endpoint",), OTLP + ("protocol",), OTLP + ("insecure",),
-    TRACING + ("service_name",), TRACING + ("sampling_ratio",),
-}
 
 
 def _inputs() -> list[tuple[Path, int]]:
@@ -62,15 +47,6 @@ def _id(value: object) -> str:
     return str(value)
 
 
-def _without_release_step(result: migrator.MigrationResult) -> migrator.MigrationResult:
-    """The report minus what the 2.4 rules (rules/v4-v4.rules) say: those differences are
-    judged from RELEASE_NOTES_2_4 instead."""
-    ids = {r.id for r in rules.rule_sets()[(4, 4)].rules}
-    return dataclasses.replace(
-        result, changes=[c for c in result.changes if c.rule not in ids],
-        findings=[f for f in result.findings if f.code not in ids])
-
-
 @pytest.mark.parametrize("path,version", _inputs(), ids=_id)
 def test_2_4_reads_our_output_as_it_read_the_original(path: Path, version: int) -> None:
     text = path.read_bytes().decode("utf-8").lstrip("\ufeff")
@@ -79,8 +55,7 @@ def test_2_4_reads_our_output_as_it_read_the_original(path: Path, version: int) 
             pytest.skip(f"imports {target}, which this machine does not have")
     result = migrator.migrate(text, containerd="2.4", allow_loss=True)
     assert tomllib.loads(result.text)["version"] == 4
-    allowed = allowed_differences(_without_release_step(result), rules.chain(version, 4))
-    judge("2.4", text, result.text, allowed | RELEASE_NOTES_2_4, flagged=flagged_keys(result))
+    judge("2.4", text, result.text, "up", result=result, flagged=flagged_keys(result))
 
 
 def test_the_2_4_build_is_the_beta_and_reads_version_4() -> None:

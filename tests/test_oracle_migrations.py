@@ -5,9 +5,10 @@
   our v3 output is then judged by 2.1 against our v2 output.
 - The target's native release (1.7 for v2, 2.1 for v3) must load our output with no new warning.
 
-The only differences allowed are the ones the report declares: changes made by rules marked
-`differs` (containerd's own migration is wrong there, facts §8) and settings the report lists as
-dropped, which containerd keeps as inert raw tables or unknown keys.
+The only differences allowed are the ones tests/data/oracle_expected_differences.toml lists for
+the file, each citing the facts entry or experiment that shows containerd's own migration wrong
+there (facts §8) or the setting the target cannot hold (which containerd keeps as an inert raw
+table, and which our report must list as dropped).
 """
 from __future__ import annotations
 
@@ -17,10 +18,8 @@ from pathlib import Path
 import pytest
 
 import migrator
-from migrator import rules
-
 from .helpers import REPO, shared_path
-from .judging import allowed_differences, declared_renames, judge
+from .judging import judge
 
 oracle = pytest.importorskip("migrator.oracle")
 pytestmark = pytest.mark.oracle
@@ -51,13 +50,10 @@ def test_containerd_reads_our_output_as_it_read_the_original(path: Path) -> None
     v3 = migrator.migrate(text, to=3, file=path.name)
     if v3.source_version == 1:
         v2 = migrator.migrate(text, to=2, file=path.name)
-        judge("1.7", text, v2.text, allowed_differences(v2, rules.chain(1, 2)),
-              declared_renames(v2))
-        judge("2.1", v2.text, v3.text, allowed_differences(
-            migrator.migrate(v2.text, to=3), rules.chain(2, 3)))
+        judge("1.7", text, v2.text, "up", result=v2)
+        judge("2.1", v2.text, v3.text, "up", result=migrator.migrate(v2.text, to=3))
     else:
-        judge("2.1", text, v3.text, allowed_differences(v3, rules.chain(2, 3)))
-
+        judge("2.1", text, v3.text, "up", result=v3)
 
 def test_declared_exceptions_really_differ() -> None:
     """The B1 exception is real: containerd 2.1 alone never writes runtime_platforms."""
@@ -69,3 +65,34 @@ def test_declared_exceptions_really_differ() -> None:
     images = "io.containerd.cri.v1.images"
     assert "kata" not in theirs["plugins"][images].get("runtime_platforms", {})
     assert ours["plugins"][images]["runtime_platforms"]["kata"]["snapshotter"] == "devmapper"
+
+
+WRONG = {  # what a broken rule would write instead, in golden/15's version 3 output
+    "bin_dir-into-conf_dir": ('      bin_dirs = ["/opt/cni/bin"]\n      conf_dir = "/etc/cni/net.mk"\n',
+                              '      conf_dir = "/opt/cni/bin"\n'),
+    "sandbox_image-elsewhere": ('    sandbox = "registry.k8s.io/pause:3.9"',
+                                '    pause = "registry.k8s.io/pause:3.9"'),
+    "setting-lost": ('      conf_dir = "/etc/cni/net.mk"\n', ""),
+}
+
+
+@pytest.mark.parametrize("wrong", WRONG)
+def test_the_judge_fails_a_wrong_output(wrong: str) -> None:
+    """The expected differences are narrow enough that a wrong destination or a lost setting
+    fails, including where a `differs` rule acts (cni bin_dir)."""
+    text = (GOLDEN / "15-v2-minikube-like" / "input.toml").read_text()
+    ours = migrator.migrate(text, to=3)
+    old, new = WRONG[wrong]
+    assert old in ours.text
+    judge("2.1", text, ours.text, "up", result=ours)
+    with pytest.raises(AssertionError):
+        judge("2.1", text, ours.text.replace(old, new), "up", result=ours)
+
+
+def test_the_judge_fails_a_drop_the_report_does_not_list() -> None:
+    text = (GOLDEN / "24-v2-legacy-removed-keys" / "input.toml").read_text()
+    ours = migrator.migrate(text, to=3)
+    judge("2.1", text, ours.text, "up", result=ours)
+    ours.changes[:] = [c for c in ours.changes if c.kind != "dropped"]
+    with pytest.raises(AssertionError, match="not reported as dropped"):
+        judge("2.1", text, ours.text, "up", result=ours)

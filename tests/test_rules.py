@@ -58,3 +58,43 @@ def test_reading_backwards_inverts_moves() -> None:
 def test_grammar_errors_are_reported_with_a_position() -> None:
     with pytest.raises(ValueError, match="bad.rules"):
         rules.parse_rules("step 1 -> 2 \"t\"\ngroup g { move a -> ; }", "bad.rules")
+
+
+def test_a_full_uri_in_a_version_1_file_is_never_prefixed_again() -> None:
+    m = Mapper(rules.chain(1, 2))
+    for name in ("io.containerd.service.v1.diff-service", "io.containerd.service.v1.tasks-service"):
+        assert m.target(("plugins", name, "default")).path == ("plugins", name, "default")
+        assert m.entry(name)[0] == [name]
+    assert m.entry("diff-service")[0] == ["io.containerd.service.v1.diff-service"]
+
+
+SPELL = ('step 2 -> 3 "t" releases "2.1" native "2.1"\n'
+         'group g release "2.0" source "x@v2.0.0" {\n'
+         '  spell plugins.*.options because "case";\n}\n')
+
+
+def test_spell_rules_read_the_same_both_ways() -> None:
+    rs = rules.parse_rules(SPELL, "spell.rules")
+    (rule,) = rs.rules
+    assert (rule.kind, rule.src.segments, rule.reason) == ("spell", ("plugins", "*", "options"),
+                                                           "case")
+    (back,) = rs.reversed().rules
+    assert back.kind == "spell" and back.src == rule.src and back.reverse
+
+
+def test_spelling_comes_from_the_callers_names_and_keeps_its_place() -> None:
+    rs = rules.parse_rules(SPELL, "spell.rules")
+    names = {"systemdcgroup": "SystemdCgroup"}
+    tree = {"plugins": {"p": {"options": {"systemdCgroup": True, "x": 1}},
+                        "q": {"options": {"systemdCgroup": True, "SystemdCgroup": False}}}}
+    m = Mapper([rs], tree=tree, spelling=lambda table, key: names.get(key.lower()))
+    spelled = m.target(("plugins", "p", "options", "systemdCgroup"))
+    assert spelled.path == ("plugins", "p", "options", "SystemdCgroup")
+    assert spelled.rule is rs.rules[0]
+    assert m.target(("plugins", "p", "options", "x")).path == ("plugins", "p", "options", "x")
+    # both spellings in one table meet at one path; the listed one ranks higher
+    q = ("plugins", "q", "options")
+    assert m.target(q + ("systemdCgroup",)).path == q + ("SystemdCgroup",)
+    assert m.target(q + ("SystemdCgroup",)).rank() > m.target(q + ("systemdCgroup",)).rank()
+    assert Mapper([rs]).target(("plugins", "p", "options", "systemdCgroup")).path == (
+        "plugins", "p", "options", "systemdCgroup")  # no names given: nothing to spell

@@ -6,9 +6,13 @@ JSON report (file or stdout), diffs (of the config, of imported files, of hosts.
 an exception's message: not even in an error about the very line that holds the secret, which
 names the line and column, never the value.
 
+The user information of a URL (`https://user:password@mirror`, or a token alone before the `@`)
+is a secret wherever it is written: an endpoint, a wrong-typed value, a key.
+
 Two layers do it: redaction where the text is made (report.redact, validate's value display,
-hosts.redact_toml for diffs), and a last scrub in the CLI of every value the input holds at a
-secret key (report.secret_values / scrub) over every message it prints. The tests below drive
+hosts.redact_toml for diffs, report.redact_urls over reports and every ConfigError), and a last
+scrub in the CLI of every value the input holds at a secret key and of every URL's user
+information (report.secret_values / scrub) over every message it prints. The tests below drive
 every output channel of the CLI with secrets in every spelling TOML allows.
 """
 from __future__ import annotations
@@ -62,6 +66,12 @@ V2_SECRETS = f"""version = 2
 [{CRI}.registry.headers]
   Authorization = ["Bearer {MARK}-header-10"]
   X-Registry-Auth = ["{MARK}-header-11"]
+[{CRI}.registry.mirrors."docker.io"]
+  endpoint = ["https://bob:{MARK}-url-12@mirror.example.com", "https://{MARK}-url-13@m2.io"]
+[{CRI}.registry.mirrors."https://al:{MARK}-url-key-14@q.io"]
+  endpoint = ["https://q.io"]
+[{CRI}]
+  systemd_cgroup = "https://carl:{MARK}-url-wrong-type-15@x.io"
 """
 NUMERIC = "12345678901"
 
@@ -72,6 +82,8 @@ V1_SECRETS = f"""[plugins.cri.registry.auths."https://gcr.io"]
   identitytoken = "{MARK}-v1-token"
 [plugins.cri.registry.configs."r.io".auth]
   password = "{MARK}-v1-configs"
+[plugins.cri.registry.mirrors."docker.io"]
+  endpoint = ["https://bob:{MARK}-v1-url@mirror.example.com"]
 """
 
 V3_SECRETS = f"""version = 3
@@ -80,6 +92,10 @@ V3_SECRETS = f"""version = 3
   auth = "{MARK}-v3-auth"
 [{IMAGES}.registry.headers]
   Authorization = ["Basic {MARK}-v3-header"]
+[{IMAGES}.registry.mirrors."docker.io"]
+  endpoint = ["https://bob:{MARK}-v3-url@mirror.example.com"]
+[plugins."io.containerd.cri.v1.runtime"]
+  enable_selinux = "https://carl:{MARK}-v3-url-wrong-type@x.io"
 """
 
 # v3 -> v2 cannot express two CNI bin dirs: a LossError (exit 3) in a file with secrets
@@ -303,6 +319,103 @@ def test_library_reports_hold_no_secret(version: str, to: int) -> None:
         assert leaks(str(exc)) == []
         return
     assert leaks(result.format_text(), json.dumps(result.to_json())) == []
+
+
+# --- URL user information, in every channel ---------------------------------------------------
+
+URL_IN_VALUES = f"""version = 2
+[{CRI}.containerd]
+  default_runtime_name = "https://dan:{MARK}-u1@x.io"
+  snapshotter = ["https://{MARK}-u2@x.io"]
+[{CRI}]
+  sandbox_image = "https://eve:{MARK}-u3@registry.example.com/pause"
+  systemd_cgroup = "https://fay:{MARK}-u4@x.io"
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_url_user_information_is_redacted_in_the_report_json_and_diff(tmp_path: Path,
+                                                                     mode: str) -> None:
+    (tmp_path / "config.toml").write_text(URL_IN_VALUES)
+    r = run("config.toml", "--to", "3", *MODES[mode])
+    assert r.exit_code in (0, 1), r.stderr
+    shown = r.stderr + files_but(tmp_path, "config.toml", "config.toml.bak", "out.toml")
+    if mode != "stdout":
+        shown += r.stdout_bytes.decode()
+    assert leaks(shown) == []
+    assert "https://<redacted>@x.io" in shown  # the wrong-typed value is still named
+
+
+def test_the_library_report_redacts_url_user_information() -> None:
+    result = migrator.migrate(URL_IN_VALUES, to=3, file="c.toml")
+    assert leaks(result.format_text(), json.dumps(result.to_json())) == []
+    assert leaks(*(f.message for f in result.findings)) == []
+    assert "<redacted>@" in result.format_text()
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_lint_output_redacts_url_user_information(tmp_path: Path, fmt: str) -> None:
+    (tmp_path / "config.toml").write_text(URL_IN_VALUES)
+    r = run("--lint", "config.toml", "--format", fmt)
+    assert r.exit_code == 1, r.stderr  # CM006: the default runtime does not exist
+    assert leaks(r.stdout_bytes, r.stderr) == []
+    assert "https://<redacted>@x.io" in r.stdout_bytes.decode()
+
+
+def test_errors_redact_url_user_information(tmp_path: Path) -> None:
+    bad = f'version = "https://bob:{MARK}-u5@x.io"\n'
+    (tmp_path / "config.toml").write_text(bad)
+    for args in (["config.toml", "--to", "3"], ["config.toml", "--to", "3", "--report-json",
+                                                "r.json", "--check"], ["--lint", "config.toml"]):
+        r = run(*args)
+        assert r.exit_code in (1, 2) and leaks(r.stderr, r.stdout_bytes) == [], r.stderr
+    r = run("config.toml", "--to", "3")
+    assert r.stderr.startswith("config.toml:1:1: ") and "https://<redacted>@x.io" in r.stderr
+    with pytest.raises(ConfigError) as err:
+        migrator.migrate(bad, to=3)
+    assert leaks(str(err.value), err.value.message) == []
+
+
+def test_a_short_password_in_a_url_is_redacted_too(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Values shorter than SCRUB_MIN are not scrubbed from free text, but a URL's user
+    information is recognised as such."""
+    def leaky(*args, **kwargs):
+        raise RuntimeError("a bug quoting https://u:Zq9@m.io and 'http://T0k@n.io/x'")
+
+    monkeypatch.setattr("migrator.pipeline.migrate", leaky)
+    (tmp_path / "config.toml").write_text(
+        f'version = 2\n[{CRI}.registry.mirrors."m.io"]\n  endpoint = ["https://u:Zq9@m.io"]\n')
+    r = run("config.toml", "--to", "3")
+    assert r.exit_code == 2 and "Zq9" not in r.stderr and "T0k" not in r.stderr
+    assert "https://<redacted>@m.io" in r.stderr
+
+
+def test_a_hosts_toml_diff_redacts_url_user_information(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(f"""version = 2
+[{CRI}.registry.mirrors."docker.io"]
+  endpoint = ["https://bob:{MARK}-u6@mirror.example.com"]
+""")
+    old = tmp_path / "certs.d" / "docker.io" / "hosts.toml"
+    old.parent.mkdir(parents=True)
+    old.write_text(f'server = "https://docker.io"\n[host."https://al:{MARK}-u7@old.io"]\n')
+    r = run("config.toml", "--to", "3", "--hosts-dir", str(tmp_path / "certs.d"), "--diff",
+            "--overwrite-hosts")
+    assert r.exit_code == 0, r.stderr
+    diff = r.stdout_bytes.decode()
+    assert "hosts.toml" in diff and '-[host."https://<redacted>@old.io"]' in diff
+    assert leaks(diff, r.stderr) == []
+
+
+def test_url_user_information_is_a_secret_value() -> None:
+    import tomllib
+    values = secret_values(tomllib.loads(V2_SECRETS))
+    assert {f"bob:{MARK}-url-12", f"{MARK}-url-12", f"{MARK}-url-13",
+            f"{MARK}-url-key-14"} <= values
+    assert "bob" not in values
+    assert {f"{MARK}-t"} <= secret_values_in_text(f'x = "https://u:{MARK}-t@h" oops\n')
+    assert scrub("see https://u:pw@h.io/x and ftp://tok@h", set()) == \
+        "see https://<redacted>@h.io/x and ftp://<redacted>@h"
 
 
 def test_secret_values_and_scrub() -> None:

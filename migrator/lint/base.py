@@ -17,7 +17,7 @@ from typing import Any, Callable, Literal
 from migrator import catalog
 from migrator import rules as rules_mod
 from migrator import source
-from migrator.report import dotted
+from migrator.report import cut, dotted, redact_urls
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -229,6 +229,9 @@ class Context:
         assert self.current is not None
         line, col = at if at is not None else (self.position(path) if path is not None
                                                  else (None, None))
+        # messages quote values: never a URL's user information, never a 10 MB line
+        message = cut(redact_urls(message))
+        suggestion = cut(redact_urls(suggestion)) if suggestion is not None else None
         finding = Finding(self.current.id, self.current.name, severity, message, suggestion,
                           line, col, False, dotted(path) if path else None, fix)
         self.findings.append(finding)

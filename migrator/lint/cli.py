@@ -67,9 +67,11 @@ def lint_main(paths: list[str] | tuple[str, ...], *, containerd: str | None = No
         print(_one_line(exc), file=err)
         return EXIT_BAD
     queue = list(paths)
+    named = len(queue)  # the files given; the rest of the queue is imports (regular files only)
     seen: set[str] = set()
     outcomes: list[_FileOutcome] = []
     while queue:
+        named -= 1
         name = queue.pop(0)
         key = name if name == STDIN else os.path.realpath(name)
         if key in seen:
@@ -79,7 +81,7 @@ def lint_main(paths: list[str] | tuple[str, ...], *, containerd: str | None = No
         outcome = _FileOutcome(display)
         outcomes.append(outcome)
         try:
-            data = _read(name)
+            data = _read(name, imported=named < 0)
         except OSError as exc:
             _fail(outcome, f"{display}: {exc.strerror or exc}", err)
             continue
@@ -130,20 +132,25 @@ def lint_main(paths: list[str] | tuple[str, ...], *, containerd: str | None = No
     return max((o.code for o in outcomes), default=EXIT_OK)
 
 
-def _read(name: str) -> bytes:
-    from migrator.load import MAX_BYTES
+def _read(name: str, imported: bool = False) -> bytes:
+    from migrator.load import MAX_BYTES, read_regular
     if name == STDIN:
         return sys.stdin.buffer.read(MAX_BYTES + 1)
-    with open(name, "rb") as f:
+    if imported:
+        return read_regular(name)
+    with open(name, "rb") as f:  # a FILE given may be a FIFO: `--lint <(cmd)`
         return f.read(MAX_BYTES + 1)
 
 
 def _imports_of(name: str, data: bytes) -> list[str]:
     import glob
     import tomllib
+
+    from migrator.load import long_key
     try:
-        tree = tomllib.loads(data.decode("utf-8").lstrip("\ufeff"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        text = data.decode("utf-8").lstrip("\ufeff")
+        tree = tomllib.loads(text) if long_key(text) is None else {}
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError, ValueError):
         return []
     value = tree.get("imports")
     if not isinstance(value, list):
@@ -154,8 +161,8 @@ def _imports_of(name: str, data: bytes) -> list[str]:
         if not isinstance(raw, str) or not raw:
             continue
         path = raw if os.path.isabs(raw) else str(base / raw)
-        if "*" in raw:
-            out.extend(sorted(glob.glob(path)))
+        if "*" in raw:  # CM011 reports what is not a regular file
+            out.extend(p for p in sorted(glob.glob(path)) if os.path.isfile(p))
         elif os.path.isfile(path):
             out.append(path)
     return out
@@ -168,7 +175,8 @@ def _fail(outcome: _FileOutcome, message: str, err: IO[str]) -> None:
 
 
 def _one_line(message: object) -> str:
-    return " ".join(str(message).split("\n")).replace("\r", " ")
+    from migrator.report import cut, redact_urls
+    return cut(redact_urls(" ".join(str(message).split("\n")).replace("\r", " ")))
 
 
 def _json(o: _FileOutcome) -> dict[str, Any]:

@@ -69,7 +69,7 @@ def resolve(ctx: Context) -> list[Import]:
             if pattern:
                 files = [Path(p) for p in sorted(glob.glob(str(path)))]
                 out.append(Import(i, raw, True, absolute, files, None, not absolute))
-            elif path.is_file():
+            elif os.path.lexists(path):  # False too for a name the system refuses (> 255 bytes)
                 out.append(Import(i, raw, False, absolute, [path], None, True))
             else:
                 out.append(Import(i, raw, False, absolute, [], path, not absolute))
@@ -78,9 +78,13 @@ def resolve(ctx: Context) -> list[Import]:
 
 
 def _read(path: Path) -> dict | None:
-    try:
-        return tomllib.loads(path.read_bytes().decode("utf-8").lstrip("\ufeff"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    from migrator import load
+    try:  # regular files only (a FIFO would block), and no tomllib on a hostile key
+        text = load.read_regular(path).decode("utf-8").lstrip("\ufeff")
+        if len(text) > load.MAX_BYTES or load.long_key(text) is not None:
+            return None
+        return tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError, ValueError):
         return None
 
 
@@ -94,6 +98,11 @@ def imported(ctx: Context) -> tuple[list[dict], bool]:
         if not imp.checkable or imp.missing is not None:
             complete = False
         for f in imp.files:
+            if not os.path.isfile(f):
+                ctx.report("error", f"import {imp.raw!r}: {f.name} is not a regular file: "
+                                    f"containerd cannot load it (a directory stops it, a FIFO "
+                                    f"makes it wait for ever)", path, at=at)
+                continue
             tree = _read(f)
             if tree is None:
                 complete = False
@@ -143,6 +152,11 @@ def check(ctx: Context) -> None:
                                       "directory) or use a glob")
             continue
         for f in imp.files:
+            if not os.path.isfile(f):
+                ctx.report("error", f"import {imp.raw!r}: {f.name} is not a regular file: "
+                                    f"containerd cannot load it (a directory stops it, a FIFO "
+                                    f"makes it wait for ever)", path, at=at)
+                continue
             tree = _read(f)
             if tree is None:
                 ctx.report("error", f"import {imp.raw!r}: {f.name} is not valid TOML (or not "
