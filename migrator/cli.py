@@ -15,6 +15,8 @@ from typing import Any, BinaryIO
 
 import click
 
+from migrator import catalog
+
 EXIT_OK, EXIT_CHECK, EXIT_ERROR, EXIT_LOSS = 0, 1, 2, 3
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -98,7 +100,7 @@ def main() -> None:
 
 
 @main.command(name="schema", context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--version", "version", metavar="N", help="Config version 1-4.")
+@click.option("--version", "version", metavar="N", help="Config version (1 to the newest).")
 @click.option("--containerd", metavar="X.Y", help="Release line, e.g. 2.1 (its own schema).")
 def schema_cmd(version: str | None, containerd: str | None) -> None:
     """Print the JSON Schema of a config version or of one containerd release line."""
@@ -119,8 +121,9 @@ def schema_cmd(version: str | None, containerd: str | None) -> None:
 @click.option("--to", "to", type=int, metavar="N",
               help="Config version to migrate to (or give --containerd).")
 @click.option("--containerd", metavar="X.Y",
-              help="Target a containerd release line (1.6 ... 2.3): its native config version "
-                   "and its spellings. With --to, both must agree.")
+              help=f"Target a containerd release line ({', '.join(catalog.lines())}; or one of "
+                   f"its patches): its native config version and its spellings. With --to, both "
+                   f"must agree.")
 @click.option("--allow-loss", is_flag=True,
               help="Drop what the target cannot express (listed in the report) instead of "
                    "failing with exit code 3.")

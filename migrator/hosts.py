@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from migrator import engine, loading, rules
+from migrator import catalog, engine, loading, rules
 from migrator.errors import ConfigError
 from migrator.report import Change, Finding, MigrationResult, dotted, is_secret, parse_dotted
 
@@ -54,16 +54,11 @@ HOSTS_FILE = "hosts.toml"
 CAPABILITIES = ("pull", "resolve")
 DEFAULT_DIR = "_default"
 RULE = "hosts-toml"
-RELEASE = "1.5"  # config_path and hosts.toml appeared in containerd 1.5
+RELEASE = catalog.since("hosts-dir")  # config_path and hosts.toml appeared in containerd 1.5
 SOURCE = "pkg/cri/server/image_pull.go@v1.7.34"
 
 #: Where the CRI registry table lives in each config version.
-REGISTRY = {
-    1: ("plugins", "cri", "registry"),
-    2: ("plugins", "io.containerd.grpc.v1.cri", "registry"),
-    3: ("plugins", "io.containerd.cri.v1.images", "registry"),
-    4: ("plugins", "io.containerd.cri.v1.images", "registry"),
-}
+REGISTRY = {n: v.registry for n, v in catalog.versions().items()}
 TLS_KEYS = ("ca_file", "cert_file", "key_file", "insecure_skip_verify")
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
@@ -694,7 +689,8 @@ def _report(result: MigrationResult, loaded: loading.Loaded, plan: RegistryPlan,
                    "configs/auths entry is set")
         result.findings.append(Finding("warning", "registry-auth", msg, dotted(shown), line, col))
     if any(hf.registry == "*" for hf in plan.files) and target <= 2 and \
-            release in (None, "1.6", "1.7") and (release != "1.7" or containerd is None):
+            (containerd is None or release is None or
+             catalog.affected("hosts-default-dir", release, None) is not False):
         result.findings.append(Finding(
             "warning", "hosts-default-dir", "containerd 1.6.0-1.6.16 do not read the _default "
             "directory: mirrors.\"*\" takes effect from 1.6.17 and 1.7.0", None))

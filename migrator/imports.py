@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from migrator import engine, loading, rules
+from migrator import catalog, engine, loading, rules
 from migrator.errors import ConfigError
 from migrator.report import Finding, MigrationResult, dotted, parse_dotted
 
@@ -468,7 +468,8 @@ def _struct(base: dict, later: dict) -> dict:
 
 def _is_deep(release: str | None, version: int) -> bool:
     line = release or rules.native_release(version)
-    return line is not None and rules.release_key(line) >= rules.release_key("2.0")
+    return line is not None and rules.release_key(line) >= rules.release_key(
+        catalog.since("struct-merge"))
 
 
 def _merge_findings(order: list[str], loaded: dict[str, loading.Loaded],

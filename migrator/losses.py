@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from migrator import catalog
 from migrator.engine import Plan, has_prefix_in, under
 from migrator.report import dotted
 
@@ -54,8 +55,11 @@ def find(plan: Plan, input_problems: set[tuple], release: str, source_version: i
                 continue
             if _carried(source, input_problems):
                 continue
-            losses[source] = Loss(source, path,
-                                  f"containerd {release} does not read {dotted(problem.path)}")
+            why = f"containerd {release} does not read {dotted(problem.path)}"
+            gone = catalog.removal(str(release), problem.path)
+            if gone is not None:  # say why, from the catalog
+                why += f" ({gone.effect or 'removed in ' + str(gone.release)}; {gone.source})"
+            losses[source] = Loss(source, path, why)
     return [Loss(x.source, x.target, x.why, _is_default(source_schema, x.source,
                                                         _get(plan, x.target)))
             for x in losses.values()]

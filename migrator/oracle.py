@@ -5,8 +5,8 @@ Binaries come from ``scripts/fetch-containerd.sh``, which puts upstream builds i
 (``CACHE`` = ``$CONTAINERD_MIGRATE_CACHE`` or ``~/.cache/containerd-migrate``).
 
     from migrator import oracle
-    before = oracle.dump("1.7", v2_text)            # containerd 1.7 reads the original
-    after = oracle.dump("2.1", v3_text)             # containerd 2.1 reads the migration
+    before = oracle.dump(old, v2_text)              # a release line (catalog.lines()) reads
+    after = oracle.dump(new, v3_text)               # the original, another the migration
     oracle.compare(before.config, after.config, allowed=[("plugins", "x")])  # [] when equal
     oracle.new_warnings(before, after)              # [] when nothing new is logged
 
@@ -38,13 +38,15 @@ __all__ = [
     "normalize", "compare", "new_warnings",
 ]
 
+from migrator import catalog  # noqa: E402
+
 #: Release lines the upstream binaries cover (``scripts/fetch-containerd.sh`` unpacks one per line).
-LINES = ("1.6", "1.7", "2.0", "2.1", "2.2", "2.3")
+LINES = tuple(name for name, entry in catalog.lines().items() if entry.binary)
 
 #: Seconds one ``config dump`` may take before it is killed (it normally takes ~50 ms).
 TIMEOUT = 60.0
 
-_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)(?:-[a-z]+\.\d+)?")  # also 2.4.0-beta.0
 
 
 from migrator.report import SECRET_KEYS  # noqa: E402
@@ -57,8 +59,8 @@ def cache_dir() -> Path:
 
 
 def _scan(prefix: str) -> dict[str, Path]:
-    """``{"1.7": path}`` for executables ``bin/<prefix><x.y.z>``, the newest patch per line."""
-    found: dict[str, tuple[tuple[int, int, int], Path]] = {}
+    """``{line: path}`` for executables ``bin/<prefix><x.y.z>``, the newest patch per line."""
+    found: dict[str, tuple[tuple[int, ...], Path]] = {}
     bindir = cache_dir() / "bin"
     if not bindir.is_dir():
         return {}
@@ -68,25 +70,25 @@ def _scan(prefix: str) -> dict[str, Path]:
         m = _VERSION.fullmatch(path.name[len(prefix):])
         if m is None or not os.access(path, os.X_OK):
             continue
-        version = (int(m[1]), int(m[2]), int(m[3]))
-        line = f"{version[0]}.{version[1]}"
+        version = catalog.release_key(m[0])
+        line = f"{m[1]}.{m[2]}"
         if line not in found or version > found[line][0]:
             found[line] = (version, path)
-    return {line: found[line][1] for line in sorted(found, key=lambda s: tuple(map(int, s.split("."))))}
+    return {line: found[line][1] for line in sorted(found, key=catalog.release_key)}
 
 
 def available() -> dict[str, Path]:
-    """Upstream binaries in the cache by release line, e.g. ``{"1.6": .../containerd-1.6.39, ...}``."""
+    """Upstream binaries in the cache by release line, e.g. ``{1.6: .../containerd-1.6.39, ...}``."""
     return _scan("containerd-")
 
 
 def debian() -> dict[str, Path]:
-    """Debian builds in the cache by release line, e.g. ``{"1.7": .../containerd-debian-1.7.24}``."""
+    """Debian builds in the cache by release line, e.g. ``{1.7: .../containerd-debian-1.7.24}``."""
     return _scan("containerd-debian-")
 
 
 def binary(line: str) -> Path | None:
-    """The upstream binary for a release line (``"2.1"``); ``"debian-2.1"`` for the Debian build."""
+    """The upstream binary for a release line (2.1); ``"debian-2.1"`` for the Debian build."""
     if line.startswith("debian-"):
         return debian().get(line.removeprefix("debian-"))
     return available().get(line)
@@ -201,7 +203,7 @@ def dump(line_or_path: str | os.PathLike[str], text: str | bytes, *,
          files: Mapping[str, str | bytes] | None = None, timeout: float = TIMEOUT) -> Dump:
     """Run ``<containerd> -c <dir>/config.toml config dump`` on ``text`` in a scratch directory.
 
-    ``line_or_path`` is a release line (``"2.1"``, ``"debian-1.7"``) or a binary path. ``files``
+    ``line_or_path`` is a release line (2.1, ``"debian-1.7"``) or a binary path. ``files``
     adds more files (for ``imports``), their names relative to the directory of config.toml,
     which is also the working directory. A failed run (non-zero exit, or the timeout) is
     returned, not raised: check ``returncode``.
@@ -242,7 +244,7 @@ def dump(line_or_path: str | os.PathLike[str], text: str | bytes, *,
 
 
 #: Server plugins whose ``uid``/``gid`` default to the user running containerd (2.3+, facts E33).
-_OWNED_SOCKETS = ("io.containerd.server.v1.grpc", "io.containerd.server.v1.ttrpc")
+_OWNED_SOCKETS = (catalog.plugin("server_grpc"), catalog.plugin("server_ttrpc"))
 
 
 def normalize(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import tomllib
 
-from migrator import accounting, engine, loading, mixed, rules
+from migrator import accounting, catalog, engine, loading, mixed, rules
 from migrator.emit import Emitter
 from migrator.errors import ConfigError, LossError
 from migrator.report import Change, Finding, MigrationResult, dotted
@@ -23,9 +23,11 @@ def resolve_target(to: int | None, containerd: str | None) -> tuple[int, str | N
     known = supported_versions()
     lines = rules.release_lines()
     if containerd is not None:
-        if containerd not in lines:
+        try:  # a line, or one of its patches ("2.4.1"): the line's spellings
+            containerd = catalog.parse_release(containerd)[0]
+        except ValueError:
             raise ConfigError(f"unknown containerd release line {containerd!r} (known: "
-                              f"{', '.join(lines)})")
+                              f"{', '.join(lines)})") from None
         if to is not None and to != lines[containerd]:
             raise ConfigError(f"containerd {containerd} reads config version "
                               f"{lines[containerd]}, not {to}")
@@ -58,13 +60,13 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     if loaded.had_bom:
         result.changes.append(Change(
             "encoding", "utf8-bom", "UTF-8 byte-order mark removed: containerd 2.x refuses a "
-            "file that starts with one", from_line=1, release="2.0"))
+            "file that starts with one", from_line=1, release=catalog.since("bom-refused")))
     index = _DocIndex(loaded)
     _refuse_undecodable(loaded, index, file)
     chain = rules.chain(loaded.version, to, release)
     strays = mixed.strays(loaded, to, release, index.problems)
-    if not chain and not sets and not strays:
-        return result
+    if not chain and not sets and not strays and containerd is None:
+        return result  # (a named release of the same version may still not read every key)
     values = {p: v for p, v in (sets or {}).items() if v is not UNSET}
     removed = _unset_sources(loaded.tree, chain, {p for p, v in (sets or {}).items()
                                                   if v is UNSET})

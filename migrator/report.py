@@ -171,7 +171,7 @@ class Change:
     from_path: str | None = None
     from_line: int | None = None
     to_path: str | None = None
-    release: str | None = None     # containerd release the rule follows, e.g. "2.0"
+    release: str | None = None     # containerd release the rule follows, e.g. 2.0
     source: str | None = None      # path@tag in containerd's repository
     differs: str | None = None     # why containerd's own migration reads the original differently
 

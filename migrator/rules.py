@@ -197,7 +197,8 @@ def _trie(rules) -> list:
 
 
 def release_key(release: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in release.split("."))
+    from migrator.catalog import release_key as key  # pre-releases ("2.4.0-beta.0") too
+    return key(release)
 
 
 def _forward(rs: RuleSet, pattern: Pattern) -> Pattern:
@@ -346,6 +347,8 @@ def rule_sets() -> dict[tuple[int, int], RuleSet]:
         for path in files:
             rs = parse_rules(path.read_text(), path.name)
             parsed[(rs.from_version, rs.to_version)] = rs
+            if rs.from_version == rs.to_version:
+                continue  # spellings of one version for some releases: nothing to reverse
             back = rs.reversed()
             parsed[(back.from_version, back.to_version)] = back
         return _encode_rule_sets(parsed)
@@ -508,6 +511,14 @@ def _chain(source: int, target: int, release: str | None) -> tuple[RuleSet, ...]
         v = nxt
     if out and target > source:
         out[-1] = out[-1].for_release(release or native_release(target))
+    # vN-vN.rules: what some releases of the target version spell differently (2.4 dropped
+    # keys that 2.3 still reads); the step applies after the chain, also to a file that is
+    # already at the target version
+    own = steps.get((target, target))
+    if own is not None and release is not None:
+        own = own.for_release(release)
+        if any(r.since or r.before for r in own.rules):
+            out.append(own)
     return tuple(out)
 
 
@@ -518,18 +529,14 @@ def release_lines() -> dict[str, int]:
 
 @cache
 def _release_lines() -> dict[str, int]:
-    lines: dict[str, int] = {}
-    for (a, b), rs in rule_sets().items():
-        if b > a:
-            for line in rs.releases:
-                lines[line] = max(lines.get(line, 0), b)
-    return dict(sorted(lines.items(), key=lambda kv: release_key(kv[0])))
+    from migrator import catalog  # the release lines are catalog data (migrator/releases/)
+    return {name: entry.config_version for name, entry in catalog.lines().items()}
 
 
 def native_release(version: int) -> str | None:
     """The release whose spellings a plain `--to VERSION` writes."""
     for (a, b), rs in rule_sets().items():
-        if b == version and b > a:
+        if b == version and b > a and a == b - 1:
             return rs.native
     return None
 

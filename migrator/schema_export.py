@@ -1,7 +1,7 @@
 """The committed JSON Schemas as text, for `containerd-migrate schema`.
 
     schema_text(version=3)           # schemas/containerd-config-v3.json
-    schema_text(containerd="2.1")    # schemas/containerd-2.1.json (also "v2.1", "2.1.4")
+    schema_text(containerd=LINE)     # schemas/containerd-<LINE>.json (also "vX.Y", "X.Y.Z")
 
 The text is the file exactly as committed (same bytes once encoded as UTF-8, trailing newline
 included), so `containerd-migrate schema --version 3 > containerd-config-v3.json` reproduces it.
@@ -9,19 +9,17 @@ The files are read from migrator/_data/schemas in a wheel and from <repo>/schema
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from migrator import catalog
 from migrator.validate import LINE_FILES, VERSION_FILES, schemas_dir
 
 VERSIONS: tuple[int, ...] = tuple(sorted(VERSION_FILES))
 LINES: tuple[str, ...] = tuple(LINE_FILES)
 
-_LINE = re.compile(r"v?(\d+\.\d+)(?:\.\d+)?")
-
 
 def schema_file_name(version: int | str | None = None, containerd: str | None = None) -> str:
-    """File name of the schema for a config version (1-4) or a release line ("1.6".."2.3")."""
+    """File name of the schema for a config version or a release line (catalog.lines())."""
     if (version is None) == (containerd is None):
         raise ValueError("give exactly one of a config version or a containerd release line")
     if version is not None:
@@ -32,11 +30,11 @@ def schema_file_name(version: int | str | None = None, containerd: str | None = 
             raise ValueError(f"unknown config version {version!r} "
                              f"(known: {', '.join(map(str, VERSIONS))})")
         return VERSION_FILES[number]
-    m = _LINE.fullmatch(str(containerd).strip().lower())
-    if not m or m.group(1) not in LINE_FILES:
+    try:
+        return LINE_FILES[catalog.parse_release(str(containerd))[0]]
+    except ValueError:
         raise ValueError(f"unknown containerd release line {containerd!r} "
-                         f"(known: {', '.join(LINES)})")
-    return LINE_FILES[m.group(1)]
+                         f"(known: {', '.join(LINES)})") from None
 
 
 def schema_file(version: int | str | None = None, containerd: str | None = None) -> Path:

@@ -30,16 +30,16 @@ from functools import cache
 from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
-from migrator import engine, rules, transforms
+from migrator import catalog, engine, rules, transforms
 from migrator.errors import ConfigError
 from migrator.loading import decode as _decode, load as _load_file, parse_toml as _parse_toml
 from migrator.pipeline import UNSET, migrate, resolve_target, supported_versions
 from migrator.report import Change, Finding, MigrationResult, dotted
 
 RUNC = "runc"
-RUNC_TYPE = "io.containerd.runc.v2"
+RUNC_TYPE = catalog.runtime("runc_v2")
 NAME, KEY = "<name>", "<key>"
-_CRI = ("plugins", "io.containerd.grpc.v1.cri")
+_CRI = ("plugins", catalog.plugin("cri"))
 _RUNTIME = _CRI + ("containerd", "runtimes", NAME)
 
 
@@ -62,7 +62,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("default_runtime", 2, _CRI + ("containerd", "default_runtime_name"),
             "runtime (a runtime.<name>) for pods without a RuntimeClass"),
     Setting("runtime.<name>.runtime_type", 2, _RUNTIME + ("runtime_type",),
-            "shim of the runtime, e.g. io.containerd.runc.v2"),
+            f"shim of the runtime, e.g. {RUNC_TYPE}"),
     Setting("runtime.<name>.options.<key>", 2, _RUNTIME + ("options", KEY),
             "an option passed to the shim (runc: BinaryName, SystemdCgroup, Root, ...)"),
     Setting("runtime.<name>.privileged_without_host_devices", 2,
@@ -76,7 +76,7 @@ SETTINGS: tuple[Setting, ...] = (
             "snapshotter of the runtime's containers (and, from 2.0 on, of its image pulls)"),
     Setting("cni_bin_dir", 2, _CRI + ("cni", "bin_dir"),
             "directory of the CNI plugin binaries (one)"),
-    Setting("cni_bin_dirs", 3, ("plugins", "io.containerd.cri.v1.runtime", "cni", "bin_dirs"),
+    Setting("cni_bin_dirs", 3, ("plugins", catalog.plugin("cri_runtime"), "cni", "bin_dirs"),
             "directories of the CNI plugin binaries (several only from containerd 2.1 on)"),
     Setting("cni_conf_dir", 2, _CRI + ("cni", "conf_dir"),
             "directory of the CNI network configurations"),

@@ -1,7 +1,7 @@
 """Check a parsed config tree against the generated JSON Schemas (schemas/*.json).
 
     problems = validate(tree, 3)        # config version 1..4
-    problems = validate(tree, "2.1")    # exactly the keys of one release line (also "v2.1.9")
+    problems = validate(tree, line)     # exactly the keys of one release line, e.g. 2.1 or v2.1.9
 
 Each SchemaProblem has the key path from the root (list indexes as ints), a one-line message,
 a suggestion and a kind:
@@ -43,15 +43,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Literal
 
+from migrator import catalog
 from migrator.report import dotted, redact
 from migrator.resources import data_path
 
 ProblemKind = Literal["unknown-key", "type", "refused", "other"]
 
-VERSION_FILES = {1: "containerd-config-v1.json", 2: "containerd-config-v2.json",
-                 3: "containerd-config-v3.json", 4: "containerd-config-v4.json"}
-LINES = ("1.6", "1.7", "2.0", "2.1", "2.2", "2.3")
-LINE_FILES = {line: f"containerd-{line}.json" for line in LINES}
+VERSION_FILES = {n: v.schema for n, v in catalog.versions().items()}
+LINES = tuple(catalog.lines())
+LINE_FILES = {name: entry.schema for name, entry in catalog.lines().items()}
 
 _CUTOFF = 0.75
 _OPTION_CUTOFF = 0.85
@@ -78,21 +78,24 @@ def schemas_dir() -> Path:
 
 
 def _key(version: int | str) -> str:
-    """Normalise 1..4, "3", "v3", "2.1", "v2.1.9" to a file name."""
+    """Normalise a config version (3, "3", "v3") or a release (2.1, v2.1.9) to a file name."""
     if isinstance(version, bool):
         raise ValueError(f"not a config version or release line: {version!r}")
     if isinstance(version, int):
         if version in VERSION_FILES:
             return VERSION_FILES[version]
-        raise ValueError(f"unknown config version {version} (known: 1, 2, 3, 4)")
+        raise ValueError(f"unknown config version {version} "
+                         f"(known: {', '.join(map(str, VERSION_FILES))})")
     text = str(version).strip().lower().removeprefix("v")
     if text.isdigit() and int(text) in VERSION_FILES:
         return VERSION_FILES[int(text)]
-    m = re.fullmatch(r"(\d+\.\d+)(\.\d+)?", text)
-    if m and m.group(1) in LINE_FILES:
-        return LINE_FILES[m.group(1)]
+    try:
+        return LINE_FILES[catalog.parse_release(text)[0]]
+    except ValueError:
+        pass
     raise ValueError(f"unknown config version or release line {version!r} "
-                     f"(known: 1-4, {', '.join(LINE_FILES)})")
+                     f"(known: {min(VERSION_FILES)}-{max(VERSION_FILES)}, "
+                     f"{', '.join(LINE_FILES)})")
 
 
 def schema_path(version: int | str) -> Path:
@@ -497,7 +500,7 @@ def _plugin_name_problem(path: tuple, plugin: str, root: dict, *,
         # cri in a version 3+ file: the runtime table holds most of what a v1 cri table held.
         suggestion = next((u for u in uris if u.endswith("cri.v1.runtime")), uris[0])
     elif plugin.endswith("-service"):
-        suggestion = f"io.containerd.service.v1.{plugin}"
+        suggestion = catalog.plugin("service_prefix") + plugin
     one = root.get("x-containerd-lines", [""])[0].startswith("1.")
     effect = ("containerd 1.x refuses to start" if one else
               ("containerd 2.x refuses to start" if entry else "containerd 2.x ignores the table"))

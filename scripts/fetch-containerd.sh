@@ -2,7 +2,7 @@
 # Put real containerd binaries in the oracle cache (see DEVELOPERS.md, "The oracle: containerd
 # binaries").
 #
-#   $CACHE/bin/containerd-<version>          upstream builds unpacked from shared/bin (1.6 ... 2.3);
+#   $CACHE/bin/containerd-<version>          upstream builds unpacked from shared/bin (1.6 ... 2.4.0-beta.0);
 #                                            without shared/bin, from containerd's official release
 #                                            tarballs, checked against scripts/containerd-releases.sha256
 #   $CACHE/bin/containerd-debian-<version>   containerd from Debian bookworm (1.6), trixie (1.7), sid (2.x)

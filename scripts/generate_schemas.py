@@ -24,20 +24,18 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from migrator import catalog  # noqa: E402  (the release lines and their facts, as data)
 BASE_ID = "https://containerd-migrate.dev/schemas/"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
-LINES = ("1.6", "1.7", "2.0", "2.1", "2.2", "2.3")
-VERSION_LINES = {1: ("1.6", "1.7"), 2: ("1.6", "1.7"), 3: ("2.0", "2.1", "2.2"), 4: ("2.3",)}
+LINES = tuple(catalog.lines())
+VERSION_LINES = {n: v.lines for n, v in catalog.versions().items()}
 
 # Go time.ParseDuration: "0", or one or more <decimal><unit> (optionally signed). Empty = unset.
 DURATION_PATTERN = r"^([-+]?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+))?$"
-# Plugin keys/entries that containerd can match (facts §1.2): 1.6 needs at least four
-# dot-separated parts, 1.7 additionally the io.containerd. prefix; 2.x has no registered plugin
-# whose URI has fewer than four parts (sections are inert there, disabled entries need a dot).
-URI_PATTERN_16 = r"^[^.]*\.[^.]*\.[^.]*\."
-URI_PATTERN_17 = r"^io\.containerd\.[^.]*\."
-DISABLED_PATTERN_2X = r"\."
+# Plugin keys/entries that containerd can match (facts §1.2) are catalog data:
+# plugin_key_pattern and disabled_pattern of each version and line.
 
 Field = dict[str, Any]
 
@@ -62,9 +60,18 @@ class Inventory:
     @classmethod
     def load(cls, keys: Path) -> "Inventory":
         lines = {}
+        gone: dict[tuple, str] = {}
         for line in LINES:
-            with open(keys / f"containerd-{line}.json", encoding="utf-8") as fh:
+            with open(keys / catalog.line(line).inventory, encoding="utf-8") as fh:
                 lines[line] = json.load(fh)
+            # keys the release notes remove from a line whose inventory (a pre-release) still
+            # has them: the line's schema goes by the notes (the catalog records which)
+            for change in catalog.line(line).removed:
+                if change.release and catalog.release_key(change.release) > \
+                        catalog.release_key(catalog.line(line).tag):
+                    if _remove(lines[line], change.plugin or "", tuple(change.key.split("."))):
+                        gone[(change.plugin or "", tuple(change.key.split(".")))] = \
+                            LINES[LINES.index(line) - 1]
         presence: dict[tuple, list[str]] = {}
         for line, inv in lines.items():
             for scope, fields in _scopes(inv):
@@ -73,7 +80,6 @@ class Inventory:
                 for path in _flatten(fields, ()):
                     presence.setdefault((scope, path), []).append(line)
         moved: dict[tuple, tuple[str, str]] = {}
-        gone: dict[tuple, str] = {}
         with open(keys / "changes.json", encoding="utf-8") as fh:
             changes = json.load(fh)
         for entry in changes:
@@ -99,6 +105,13 @@ class Inventory:
                 else:
                     gone[(scope, path)] = src_line
         return cls(lines, presence, moved, gone)
+
+
+def _remove(inv: dict, scope: str, path: tuple) -> bool:
+    fields = inv["top_level"] if scope == "" else inv["plugins"].get(scope, {})
+    for part in path[:-1]:
+        fields = fields.get(part, {}).get("fields", {})
+    return fields.pop(path[-1], None) is not None
 
 
 def _scopes(inv: dict):
@@ -451,7 +464,7 @@ class Builder:
         1.7.34 with "missing unit in duration", tests/data/type_refusals.json), while a plain
         time.Duration (NRI's timeouts) takes an integer as nanoseconds."""
         schema = {"type": ["string", "integer"], "pattern": DURATION_PATTERN}
-        if self.lines[0].startswith("2.") or not plain:
+        if "go-toml/v2" in self.inv.lines[self.lines[0]]["decoder"] or not plain:
             schema.update({"minimum": 0, "maximum": 0})
             schema["x-containerd-integer"] = "only 0 (UnmarshalText parses the integer's text)"
         else:
@@ -679,28 +692,20 @@ def build_all(keys: Path, descriptions: Path) -> tuple[dict[str, dict], list[str
     out: dict[str, dict] = {}
     for v, lines in VERSION_LINES.items():
         b = Builder(inv, desc, lines, union=len(lines) > 1, problems=problems)
-        if v == 1:
-            pattern, disabled = None, None
-        elif v == 2:
-            pattern, disabled = URI_PATTERN_16, URI_PATTERN_16
-        else:
-            pattern, disabled = URI_PATTERN_16, DISABLED_PATTERN_2X
-        name = f"containerd-config-v{v}.json"
+        pattern = catalog.version(v).plugin_key_pattern
+        disabled = catalog.version(v).disabled_pattern
+        name = catalog.version(v).schema
         out[name] = b.document(
             file_name=name,
             title=f"containerd config.toml version {v} (containerd {_line_list(list(lines))})",
-            config_version=v, v1_keys=(v == 1), plugin_key_pattern=pattern,
+            config_version=v, v1_keys=(v == min(VERSION_LINES)), plugin_key_pattern=pattern,
             disabled_pattern=disabled)
     for line in LINES:
         b = Builder(inv, desc, (line,), union=False, problems=problems)
         cv = inv.lines[line]["config_version"]
-        if line == "1.6":
-            pattern, disabled = URI_PATTERN_16, URI_PATTERN_16
-        elif line == "1.7":
-            pattern, disabled = URI_PATTERN_17, URI_PATTERN_17
-        else:
-            pattern, disabled = URI_PATTERN_16, DISABLED_PATTERN_2X
-        name = f"containerd-{line}.json"
+        pattern = catalog.line(line).plugin_key_pattern
+        disabled = catalog.line(line).disabled_pattern
+        name = catalog.line(line).schema
         out[name] = b.document(
             file_name=name,
             title=f"containerd {line} config.toml (version {cv}, {inv.lines[line]['release']})",
@@ -746,7 +751,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args(argv)
     descriptions = args.descriptions or REPO / "schemas" / "descriptions.json"
-    if not (args.keys / "containerd-1.6.json").is_file():
+    if not (args.keys / catalog.line(LINES[0]).inventory).is_file():
         print(f"inventory not found in {args.keys}", file=sys.stderr)
         return 3
     schemas, problems = build_all(args.keys, descriptions)

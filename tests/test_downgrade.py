@@ -69,7 +69,7 @@ def test_release_spellings_bin_dir_for_2_0() -> None:
 
 
 def test_containerd_implies_the_version_and_must_agree_with_to() -> None:
-    assert release_lines() == {"1.6": 2, "1.7": 2, "2.0": 3, "2.1": 3, "2.2": 3, "2.3": 4}
+    assert release_lines() == {"1.6": 2, "1.7": 2, "2.0": 3, "2.1": 3, "2.2": 3, "2.3": 4, "2.4": 4}
     assert migrator.migrate("version = 3\n", containerd="1.7").target_version == 2
     with pytest.raises(migrator.ConfigError, match="reads config version 2, not 3"):
         migrator.migrate("version = 2\n", to=3, containerd="1.7")

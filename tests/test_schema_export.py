@@ -23,7 +23,7 @@ def test_config_version_text_is_the_committed_file(version):
     assert schema["x-containerd-config-version"] == version
 
 
-@pytest.mark.parametrize("line", ["1.6", "1.7", "2.0", "2.1", "2.2", "2.3"])
+@pytest.mark.parametrize("line", ["1.6", "1.7", "2.0", "2.1", "2.2", "2.3", "2.4"])
 def test_release_line_text_is_the_committed_file(line):
     text = schema_text(containerd=line)
     assert text.encode("utf-8") == (SCHEMAS / f"containerd-{line}.json").read_bytes()
@@ -59,7 +59,7 @@ def test_version_given_as_text():
 @pytest.mark.parametrize("kwargs", [
     {}, {"version": 3, "containerd": "2.1"},
     {"version": 0}, {"version": 5}, {"version": True}, {"version": "2.1"}, {"version": 3.0},
-    {"containerd": "2.4"}, {"containerd": "1.5"}, {"containerd": "3"}, {"containerd": "2"},
+    {"containerd": "2.9"}, {"containerd": "1.5"}, {"containerd": "3"}, {"containerd": "2"},
     {"containerd": "latest"}, {"containerd": "2.1.x"}])
 def test_bad_arguments(kwargs):
     with pytest.raises(ValueError) as exc:

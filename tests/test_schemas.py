@@ -20,7 +20,7 @@ from .helpers import REPO, shared_path
 SCHEMAS = REPO / "schemas"
 SCHEMA_FILES = sorted(p for p in SCHEMAS.glob("containerd-*.json"))
 VERSIONS = (1, 2, 3, 4)
-LINES = ("1.6", "1.7", "2.0", "2.1", "2.2", "2.3")
+LINES = ("1.6", "1.7", "2.0", "2.1", "2.2", "2.3", "2.4")
 
 CRI = "io.containerd.grpc.v1.cri"
 RT = "io.containerd.cri.v1.runtime"
@@ -70,7 +70,7 @@ def test_expected_files_exist():
     names = {p.name for p in SCHEMA_FILES}
     assert {f"containerd-config-v{v}.json" for v in VERSIONS} <= names
     assert {f"containerd-{line}.json" for line in LINES} <= names
-    assert len(names) == 10
+    assert len(names) == 11
 
 
 # (b) valid 2020-12 schemas, stable ids, deterministic layout ---------------------------------
@@ -119,7 +119,7 @@ def test_version_constants():
         s = load_schema(v)
         assert s["properties"]["version"]["const"] == v
         assert s["required"] == ["version"]
-    for line, v in zip(LINES, (2, 2, 3, 3, 3, 4)):
+    for line, v in zip(LINES, (2, 2, 3, 3, 3, 4, 4)):
         assert load_schema(line)["properties"]["version"]["const"] == v
 
 
@@ -351,7 +351,7 @@ def test_api_helpers():
     a["title"] = "changed"
     assert load_schema(3)["title"] != "changed"
     assert V._validator(V._key(3)) is V._validator(V._key("3"))
-    for bad in (0, 5, "2.4", "x", True):
+    for bad in (0, 5, "2.9", "x", True):
         with pytest.raises(ValueError):
             schema_path(bad)
 

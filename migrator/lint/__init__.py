@@ -1,7 +1,7 @@
 """Lint containerd config.toml files for the misconfigurations that take clusters down.
 
     from migrator.lint import lint
-    result = lint(text, file="config.toml", containerd="2.1", kubernetes=True)
+    result = lint(text, file="config.toml", containerd=line, kubernetes=True)
     for f in result.findings:          # id, name, severity, message, suggestion, line, col, fixable
         print(f.format(result.file))
     result.fixed_text                  # every safe fix applied (None: nothing to fix)
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from migrator import catalog
 from migrator.errors import ConfigError
 from migrator.lint import fix as fixer
 from migrator.lint.base import Context, Finding, Fix, Target, parse_target
@@ -185,7 +186,7 @@ def _coerce_version(raw: Any) -> int | None:
         return None
     if raw <= 1:
         return 1
-    return raw if raw <= 4 else None
+    return raw if raw <= max(catalog.versions()) else None
 
 
 def _run(data: str | bytes, opts: _Options) -> Context:

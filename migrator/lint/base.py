@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal
 
+from migrator import catalog
 from migrator import rules as rules_mod
 from migrator import source
 from migrator.report import cut, dotted, redact_urls
@@ -23,12 +24,12 @@ SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 
 # Where the CRI settings live in each config version.
 CRI_V1 = ("plugins", "cri")
-GRPC_CRI = ("plugins", "io.containerd.grpc.v1.cri")
-RT = ("plugins", "io.containerd.cri.v1.runtime")
-IMG = ("plugins", "io.containerd.cri.v1.images")
-RUNC_V2 = "io.containerd.runc.v2"
-RUNC_V1 = "io.containerd.runc.v1"
-LINUX_V1 = "io.containerd.runtime.v1.linux"
+GRPC_CRI = ("plugins", catalog.plugin("cri"))
+RT = ("plugins", catalog.plugin("cri_runtime"))
+IMG = ("plugins", catalog.plugin("cri_images"))
+RUNC_V2 = catalog.runtime("runc_v2")
+RUNC_V1 = catalog.runtime("runc_v1")
+LINUX_V1 = catalog.runtime("linux_v1")
 
 _MISSING = object()
 
@@ -88,20 +89,22 @@ class Finding:
 # the target release
 
 
-def release_key(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in text.split("."))
+release_key = catalog.release_key
 
 
 @dataclass(frozen=True)
 class Target:
-    """The containerd release the file is checked for: a line ("2.1") and maybe a patch."""
+    """The containerd release the file is checked for: a line (2.1) and maybe a patch."""
     line: str
     patch: int | None = None
     explicit: bool = False
+    pre: str | None = None          # a pre-release of the patch ("beta.0")
 
     @property
     def label(self) -> str:
-        return f"{self.line}.{self.patch}" if self.patch is not None else self.line
+        if self.patch is None:
+            return self.line
+        return f"{self.line}.{self.patch}" + (f"-{self.pre}" if self.pre else "")
 
     @property
     def reads(self) -> int:
@@ -114,8 +117,18 @@ class Target:
     def before(self, line: str) -> bool:
         return release_key(self.line) < release_key(line)
 
+    def has(self, feature: str) -> bool:
+        """Whether the target has a behaviour of the catalog (containerd.toml [features])."""
+        return self.at_least(catalog.since(feature))
+
     def is_1x(self) -> bool:
-        return self.before("2.0")
+        return catalog.line(self.line).major == 1
+
+    def affected(self, advisory: str) -> bool | None:
+        """Whether the target meets a known bug of the catalog: True certainly, None when only
+        some patches of the line do (the target names the line only), False not."""
+        return catalog.affected(advisory, self.line,
+                                self.label if self.patch is not None else None)
 
     def patches(self, line: str, first: int, last: int | None) -> bool | None:
         """Whether the target is one of line.first .. line.last (last None: open-ended).
@@ -145,15 +158,16 @@ def parse_target(containerd: str | None, version: int | None) -> Target:
     from migrator.errors import ConfigError
     if containerd is None:
         return Target(native_line(version))
-    text = containerd.strip().lower().removeprefix("v")
-    parts = text.split(".")
-    lines = rules_mod.release_lines()
-    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts) or \
-            f"{int(parts[0])}.{int(parts[1])}" not in lines:
+    try:
+        line, patch = catalog.parse_release(containerd)
+    except ValueError:
+        lines = rules_mod.release_lines()
         raise ConfigError(f"unknown containerd release {containerd!r} (known lines: "
-                          f"{', '.join(lines)}; a patch such as 2.2.1 may be given)")
-    line = f"{int(parts[0])}.{int(parts[1])}"
-    return Target(line, int(parts[2]) if len(parts) == 3 else None, explicit=True)
+                          f"{', '.join(lines)}; a patch such as 2.2.1 may be given)") from None
+    if patch is None:
+        return Target(line, explicit=True)
+    number, _, pre = patch.split(".", 2)[2].partition("-")
+    return Target(line, int(number), explicit=True, pre=pre or None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,11 +314,16 @@ class Context:
 
 
 def runtime_root(version: int | None) -> tuple:
-    return {1: CRI_V1, 2: GRPC_CRI}.get(version or 2, RT)
+    return _version(version).cri_runtime
 
 
 def images_root(version: int | None) -> tuple:
-    return {1: CRI_V1, 2: GRPC_CRI}.get(version or 2, IMG)
+    return _version(version).cri_images
+
+
+def _version(version: int | None) -> catalog.Version:
+    known = catalog.versions()
+    return known.get(version or 2) or known[max(known)]
 
 
 def leaves(value: Any, prefix: tuple = ()) -> list[tuple[tuple, Any]]:

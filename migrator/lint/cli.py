@@ -1,6 +1,6 @@
 """`containerd-migrate --lint FILE...`: lint files, optionally fix them, print text/JSON/SARIF.
 
-    lint_main(paths, containerd="2.1", kubelet_config=None, kubernetes=False, fix=False,
+    lint_main(paths, containerd=line, kubelet_config=None, kubernetes=False, fix=False,
               fmt="text", with_imports=False, stdout=sys.stdout, stderr=sys.stderr) -> int
 
 Output: findings on stdout, one per line in text (`file:line:col: ID severity message

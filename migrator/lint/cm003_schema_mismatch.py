@@ -165,7 +165,7 @@ def _v2_names(ctx: Context, v: int) -> None:
                           f"move its keys where version {v} reads them "
                           f"(containerd-migrate shows where)")
         severity = "error"
-        if v == 3 and ctx.target.at_least("2.3"):
+        if v == 3 and ctx.target.has("per-file-migration"):
             effect = ("containerd 2.3 migrates this version 3 file again at every start and "
                       "lets the old key override the version 3 value (facts B7)")
             dest = ctx.mapper(2, v).target(path).path
@@ -239,7 +239,7 @@ def _v3_names(ctx: Context) -> None:
     if not v3_names:
         return
     all_v3 = not _only_in(ctx, 2, 3) and not _has_short_names(ctx)
-    header_ok = ctx.target.explicit and ctx.target.at_least("2.0")
+    header_ok = ctx.target.explicit and ctx.target.has("cri-split")
     for name in v3_names:
         path = ("plugins", name)
         ctx.claim(path)
@@ -355,7 +355,7 @@ def _uris_in_v1(ctx: Context) -> None:
             severity, effect = "error", (f"containerd {ctx.target.label} reads plugin tables of a "
                                          f"file without `version` by short ID and ignores this "
                                          f"one silently")
-        elif ctx.target.before("2.3") and path in v2_only:
+        elif not ctx.target.has("per-file-migration") and path in v2_only:
             severity, effect = "error", (f"containerd {ctx.target.label} forces a versionless file "
                                          f"to version 3 without migrating its plugins, so these "
                                          f"version 2 settings are lost (facts B3)")

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from migrator import catalog
 from migrator.lint.base import (GRPC_CRI, IMG, LINUX_V1, RT, RUNC_V1, RUNC_V2, Context, Fix,
                                 rule, schema)
 from migrator.report import dotted
@@ -70,6 +71,17 @@ def default_runtime_type(ctx: Context, root: tuple) -> str:
 
 def _removed(ctx: Context) -> str:
     return f"containerd {ctx.target.label}"
+
+
+def _removed_key(ctx: Context, path: tuple) -> catalog.KeyChange | None:
+    """The catalog's removal of this key in the target line or before it, if any."""
+    return catalog.removal(ctx.target.line, path)
+
+
+def _later(path: tuple) -> str:
+    """When a newer line removes the key: that release, for a deprecation message."""
+    gone = catalog.removal(list(catalog.lines())[-1], path)
+    return f"removed in containerd {gone.release}" if gone else "removal announced"
 
 
 @rule("CM004", "removed-key",
@@ -119,7 +131,15 @@ def _cri_top(ctx: Context, root: tuple, one: bool) -> None:
         ctx.report("warning", f"disable_cgroup was removed in containerd 2.0: {_removed(ctx)} "
                               f"ignores it", path, suggestion="use cgroup v2 delegation; remove "
                                                               "the key", fix=fix)
-    if table.get("enable_cdi") is False and ctx.target.at_least("2.3") and \
+    gone = _removed_key(ctx, root + ("enable_cdi",))
+    if "enable_cdi" in table and gone is not None and root == ctx.runtime_root:
+        path = root + ("enable_cdi",)
+        ctx.report("error" if table["enable_cdi"] is False else "warning",
+                   f"enable_cdi was removed in containerd {gone.release} ({gone.effect}; "
+                   f"{gone.source})", path, suggestion="remove it",
+                   fix=Fix("remove enable_cdi", drops=(path,))
+                   if table["enable_cdi"] is not False else None)
+    elif table.get("enable_cdi") is False and ctx.target.has("enable-cdi-deprecated") and \
             root == ctx.runtime_root:
         ctx.report("warning", "enable_cdi = false is deprecated in containerd 2.3 (CDI is "
                               "meant to be always on); it still disables CDI",
@@ -133,8 +153,10 @@ def _containerd(ctx: Context, root: tuple, one: bool) -> None:
         return
     runtimes = containerd.get("runtimes") if isinstance(containerd.get("runtimes"), dict) else {}
     fixable_here = root == ctx.runtime_root
-    for legacy, name, since in (("untrusted_workload_runtime", "untrusted", "1.2"),
-                                ("default_runtime", "default", "1.3")):
+    for legacy, name, since in (
+            ("untrusted_workload_runtime", "untrusted",
+             catalog.since("untrusted-workload-runtime-deprecated")),
+            ("default_runtime", "default", catalog.since("default-runtime-deprecated"))):
         table = containerd.get(legacy)
         if not isinstance(table, dict):
             continue
@@ -191,7 +213,7 @@ def _containerd(ctx: Context, root: tuple, one: bool) -> None:
 def _runtime_type(ctx: Context, path: tuple, rtype: Any, one: bool) -> None:
     if rtype not in (LINUX_V1, RUNC_V1):
         return
-    what = "runtime v1 (io.containerd.runtime.v1.linux)" if rtype == LINUX_V1 else \
+    what = f"runtime v1 ({LINUX_V1})" if rtype == LINUX_V1 else \
         "the runc v1 shim"
     if one:
         ctx.report("warning", f"{what} is deprecated since containerd 1.4 and removed in 2.0",
@@ -236,8 +258,8 @@ def _runtimes(ctx: Context, root: tuple, one: bool) -> None:
                                     f"fails to load the CRI plugin ('`{key}` only works for "
                                     f"runtime {LINUX_V1}')", where, suggestion=use)
             else:
-                ctx.report("warning", f"{key} is deprecated since containerd 1.3 and removed in "
-                                      f"2.0" + ("" if one else f": {_removed(ctx)} ignores it"),
+                ctx.report("warning", f"{key} is deprecated since containerd 1.3 and removed in 2.0"
+                                      + ("" if one else f": {_removed(ctx)} ignores it"),
                            where, suggestion=use)
         if table.get("snapshotter") == "aufs":
             _aufs(ctx, path + ("snapshotter",), one)
@@ -245,12 +267,12 @@ def _runtimes(ctx: Context, root: tuple, one: bool) -> None:
         if not isinstance(options, dict):
             continue
         criu = options.get("CriuPath")
-        if criu and (not one or ctx.target.at_least("1.7")):
+        if criu and (not one or ctx.target.has("runc-options-criu-deprecated")):
             ctx.report("warning", "the runc option CriuPath is deprecated since containerd 1.7 "
                                   "and removed in 2.0" + ("" if one else
                                                            f": {_removed(ctx)} ignores it"),
                        path + ("options", "CriuPath"), suggestion="put the criu binary in $PATH")
-        if ctx.target.at_least("2.3"):
+        if ctx.target.has("runc-task-api-deprecated"):
             for key in ("TaskApiAddress", "TaskApiVersion"):
                 if key in options:
                     ctx.report("warning", f"the runc option {key} is deprecated since "
@@ -318,10 +340,11 @@ def _registry(ctx: Context, one: bool) -> None:
     if not isinstance(registry, dict):
         return
     if registry.get("mirrors"):
-        extra = "" if one or ctx.target.before("2.1") else \
+        extra = "" if one or not ctx.target.has("cni-bin-dirs") else \
             "; on 2.1+ it also makes CRI pull without the transfer service"
         ctx.report("warning", "registry.mirrors is deprecated since containerd 1.5 (still read "
-                              "by 2.3; removal announced for 2.4)" + extra, base + ("mirrors",),
+                              "by 2.4, whose release notes postpone the removal without naming "
+                              "a release)" + extra, base + ("mirrors",),
                    suggestion="write hosts.toml files under registry.config_path", claim=False)
     configs = registry.get("configs")
     if isinstance(configs, dict) and configs:
@@ -345,17 +368,17 @@ def _registry(ctx: Context, one: bool) -> None:
                                           "registry.config_path")
         if auth:
             ctx.report("warning", "registry.configs (auth) is deprecated since containerd 1.5 "
-                                  "(still read by 2.3; it is the only place for static "
+                                  "(still read by 2.4; it is the only place for static "
                                   "credentials)", base + ("configs",),
                        suggestion="use image pull secrets", claim=False)
     if registry.get("auths"):
         ctx.report("warning", "registry.auths is deprecated since containerd 1.3 (still read "
-                              "by 2.3)", base + ("auths",), suggestion="use image pull secrets",
+                              "by 2.4)", base + ("auths",), suggestion="use image pull secrets",
                    claim=False)
 
 
 def _cni(ctx: Context) -> None:
-    if (ctx.version or 0) < 3 or ctx.target.before("2.1"):
+    if (ctx.version or 0) < 3 or not ctx.target.has("cni-bin-dirs"):
         return
     base = RT + ("cni",)
     cni = ctx.get(base)
@@ -364,9 +387,17 @@ def _cni(ctx: Context) -> None:
     path = base + ("bin_dir",)
     bin_dirs = cni.get("bin_dirs")
     conv = (path, base + ("bin_dirs",), "wrap_list", (), False)
-    if bin_dirs is None:
-        ctx.report("warning", "cni.bin_dir is deprecated since containerd 2.1 (removal "
-                              "announced for 2.4)", path, suggestion="use bin_dirs = [...]",
+    gone = _removed_key(ctx, path)
+    if gone is not None and (bin_dirs is None or bin_dirs == DEFAULT_CNI_BIN_DIRS
+                             or bin_dirs == []):
+        ctx.report("error", f"cni.bin_dir was removed in containerd {gone.release} "
+                            f"({gone.source}): {_removed(ctx)} ignores it and looks for the "
+                            f"CNI plugins in bin_dirs", path, suggestion="use bin_dirs = [...]",
+                   fix=Fix("bin_dir -> bin_dirs", converts=(conv,),
+                           drops=() if bin_dirs is None else (base + ("bin_dirs",),)))
+    elif bin_dirs is None:
+        ctx.report("warning", f"cni.bin_dir is deprecated since containerd 2.1 "
+                              f"({_later(path)})", path, suggestion="use bin_dirs = [...]",
                    fix=Fix("bin_dir -> bin_dirs", converts=(conv,)))
     elif bin_dirs == DEFAULT_CNI_BIN_DIRS or bin_dirs == []:
         ctx.report("warning", "cni.bin_dir is deprecated since containerd 2.1; it replaces the "
@@ -392,7 +423,7 @@ def _plugin_dir(ctx: Context, one: bool) -> None:
                                   "2.1 removed it", path, suggestion="use external (proxy) "
                                                                      "plugins")
         return
-    if ctx.target.before("2.1"):
+    if not ctx.target.has("plugin-dir-removed"):
         ctx.report("warning", "plugin_dir is deprecated in containerd 2.0 and removed in 2.1",
                    path, suggestion="use external (proxy) plugins", fix=fix)
     else:
@@ -405,17 +436,25 @@ def _tracing(ctx: Context) -> None:
     plugins = ctx.get(("plugins",))
     if not isinstance(plugins, dict):
         return
-    for names, keys, what in ((("io.containerd.tracing.processor.v1.otlp", "otlp"),
+    for names, keys, what in (((catalog.plugin("otlp"), "otlp"),
                                ("endpoint", "protocol", "insecure"), "the otlp tracing processor"),
-                              (("io.containerd.internal.v1.tracing", "tracing"),
+                              ((catalog.plugin("tracing"), "tracing"),
                                ("service_name", "sampling_ratio"), "the tracing service")):
         for name in names:
             table = plugins.get(name)
             if not isinstance(table, dict) or ("." not in name and ctx.version != 1):
                 continue
             set_keys = [k for k in keys if k in table]
-            if set_keys:
+            gone = _removed_key(ctx, ("plugins", catalog.plugin(names[1]),
+                                      set_keys[0])) if set_keys else None
+            if gone is not None:
+                ctx.report("warning", f"{set_keys[0]} of {what} was removed in containerd "
+                                      f"{gone.release} ({gone.source}): {_removed(ctx)} "
+                                      f"ignores it", ("plugins", name, set_keys[0]),
+                           suggestion=f"use {gone.use}")
+            elif set_keys:
+                later = _later(("plugins", catalog.plugin(names[1]), set_keys[0]))
                 ctx.report("warning", f"configuring {what} in config.toml is deprecated since "
-                                      f"containerd 1.6 (removal announced for 2.4)",
+                                      f"containerd 1.6 ({later})",
                            ("plugins", name, set_keys[0]),
                            suggestion="use the OTEL_* environment variables", claim=False)

@@ -25,7 +25,8 @@ No fix: which runtime (or type) was meant is not in the file.
 """
 from __future__ import annotations
 
-from migrator.lint.base import Context, rule
+from migrator import catalog
+from migrator.lint.base import RUNC_V2, Context, rule
 from migrator.lint.cm011_imports import imported
 
 GENERIC_OPTIONS = {"typeurl", "configpath", "configbody"}
@@ -33,8 +34,8 @@ GENERIC_OPTIONS = {"typeurl", "configpath", "configbody"}
 
 def _runtime_names(tree: dict) -> set[str]:
     names: set[str] = set()
-    for root in (("plugins", "cri"), ("plugins", "io.containerd.grpc.v1.cri"),
-                 ("plugins", "io.containerd.cri.v1.runtime")):
+    for root in (("plugins", "cri"), ("plugins", catalog.plugin("cri")),
+                 ("plugins", catalog.plugin("cri_runtime"))):
         cur = tree
         for k in root + ("containerd", "runtimes"):
             cur = cur.get(k) if isinstance(cur, dict) else None
@@ -101,11 +102,11 @@ def check(ctx: Context) -> None:
                                 f"decoded as generic CRI options and "
                                 f"{', '.join(runc_keys[:3])} "
                                 f"{'is' if len(runc_keys) == 1 else 'are'} ignored", path,
-                       suggestion='set runtime_type, e.g. "io.containerd.runc.v2"', claim=False)
+                       suggestion=f'set runtime_type, e.g. "{RUNC_V2}"', claim=False)
         else:
             ctx.report("warning", f"runtime {name!r} has no runtime_type: containerd runs its "
-                                  f"default shim (io.containerd.runc.v2) for it", path,
-                       suggestion='set runtime_type, e.g. "io.containerd.runc.v2"', claim=False)
+                                  f"default shim ({RUNC_V2}) for it", path,
+                       suggestion=f'set runtime_type, e.g. "{RUNC_V2}"', claim=False)
 
 
 def _q(part: str) -> str:

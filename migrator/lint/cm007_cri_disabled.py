@@ -15,10 +15,11 @@ Fix (with --kubernetes): remove those entries from disabled_plugins.
 """
 from __future__ import annotations
 
+from migrator import catalog
 from migrator.lint.base import Context, Fix, rule
 
-CRI_PLUGINS = ("cri", "io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images",
-               "io.containerd.cri.v1.runtime", "io.containerd.podsandbox.controller.v1.podsandbox")
+CRI_PLUGINS = ("cri", catalog.plugin("cri"), catalog.plugin("cri_images"),
+               catalog.plugin("cri_runtime"), catalog.plugin("podsandbox"))
 SPLIT = CRI_PLUGINS[2:]
 
 
@@ -42,8 +43,8 @@ def check(ctx: Context) -> None:
     if ctx.target.is_1x():
         return
     names = {v for _, v in hits}
-    if names & {"cri", "io.containerd.grpc.v1.cri"} and not names & set(SPLIT):
-        i, name = next((i, v) for i, v in hits if v in ("cri", "io.containerd.grpc.v1.cri"))
+    if names & set(CRI_PLUGINS[:2]) and not names & set(SPLIT):
+        i, name = next((i, v) for i, v in hits if v in CRI_PLUGINS[:2])
         ctx.report("info", f"disabling {name} in containerd "
                            f"{ctx.target.label} only stops the CRI gRPC service: the image and "
                            f"runtime plugins and the pod sandbox controller still load",

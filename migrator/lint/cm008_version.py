@@ -18,6 +18,7 @@ integer.
 """
 from __future__ import annotations
 
+from migrator import catalog
 from migrator.lint.base import Context, Fix, rule
 
 
@@ -38,7 +39,8 @@ def check(ctx: Context) -> None:
         return
     if ctx.version is None:
         ctx.report("error", f"version = {raw} is not a config version any containerd reads "
-                            f"(1-4; containerd {t.label} reads up to {t.reads})", path,
+                            f"(1-{max(catalog.versions())}; containerd {t.label} reads up to "
+                            f"{t.reads})", path,
                    suggestion=f"version = {t.reads}")
         return
     if isinstance(raw, int) and raw < 0:
@@ -46,7 +48,9 @@ def check(ctx: Context) -> None:
                    suggestion="version = 2 (or remove it)")
     if ctx.version > t.reads:
         if t.is_1x():
-            refused = {"1.6": 32, "1.7": 17}.get(t.line)
+            # patches up to this one read a newer version as 2 (catalog: facts §1.1)
+            until = catalog.line(t.line).newer_versions_read_until
+            refused = int(until.rsplit(".", 1)[1]) + 1 if until else None
             how = {True: f"containerd {t.label} refuses to start ('unsupported config version')",
                    False: f"containerd {t.label} reads it as version 2 and silently ignores "
                           f"every version {ctx.version} table",

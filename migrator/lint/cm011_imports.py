@@ -9,10 +9,11 @@ From: the config loaders, `services/server/config/config.go@v1.7.34` `LoadConfig
   relative and absolute, in version 2 and 3 files: each exits 1 at once,
   tests/lint/test_field_evidence.py). containerd 2.x `config dump` hides this: it ignores "not
   exist" errors. Relative paths are resolved against the importing file's directory.
-* a drop-in whose `version` is higher than the root file's: 2.3.0-2.3.4 refuse to start ("drop-in
-  config version D higher than root config version R"); 2.0-2.2 migrate the merged files once at
-  the highest version, so the root's version 2 CRI settings are lost (B9); 1.6.32+/1.7.17+
-  refuse any file above version 2. A drop-in below the root's version is migrated with the
+* a drop-in whose `version` is higher than the root file's: 2.3.0-2.3.4 and 2.4.0-beta.0 refuse
+  to start ("drop-in config version D higher than root config version R"; 2.3.5 reverted the
+  check, containerd #13995, and 2.4.0 no longer has it: no finding for those targets); 2.0-2.2
+  migrate the merged files once at the highest version, so the root's version 2 CRI settings are
+  lost (B9); 1.6.32+/1.7.17+ refuse any file above version 2. A drop-in below the root's version is migrated with the
   merged set by 2.0-2.2 (2.3 migrates each file on its own).
 
 Applies to: config versions 1-4, every release. Globs are expanded relative to the file's
@@ -29,6 +30,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from migrator import catalog
 from migrator import rules as rules_mod
 from migrator.lint.base import Context, rule
 
@@ -115,6 +117,18 @@ def _version(tree: dict) -> int:
     return v if isinstance(v, int) and not isinstance(v, bool) else 0
 
 
+def _refusing() -> str:
+    """The releases that refuse a drop-in above the root's version, from the catalog."""
+    out = []
+    for entry in catalog.lines().values():
+        hit = entry.advisory("dropin-version-above-root")
+        if hit is not None and hit.affected is not None:
+            first, last = hit.affected
+            out.append((first if first == last else f"{first}-{last}") +
+                       (f" (fixed in {hit.fixed})" if hit.fixed else ""))
+    return ", ".join(out)
+
+
 @rule("CM011", "imports",
       "imports that name a missing file, or a drop-in at a higher config version than the root")
 def check(ctx: Context) -> None:
@@ -149,9 +163,12 @@ def check(ctx: Context) -> None:
                                     f"UTF-8): containerd refuses to start", path, at=at)
                 continue
             dv = _version(tree)
-            if root_v and dv > root_v:
+            # 2.3.5+ and 2.4.0+ migrate each file on its own and accept the pair (#13995)
+            reads_it = ctx.target.has("per-file-migration") and \
+                ctx.target.affected("dropin-version-above-root") is False
+            if root_v and dv > root_v and not reads_it:
                 ctx.report("error", f"import {f.name} has version = {dv}, higher than this "
-                                    f"file's version = {root_v}: containerd 2.3.0-2.3.4 refuse "
+                                    f"file's version = {root_v}: containerd {_refusing()} refuse "
                                     f"to start, 2.0-2.2 migrate both once at version {dv} and "
                                     f"lose this file's version {root_v} settings (facts B9)",
                            path, at=at,
@@ -164,7 +181,7 @@ def check(ctx: Context) -> None:
                            suggestion=f"give this file version = {dv} "
                                       f"(containerd-migrate --to {dv})")
             elif dv and dv < root_v and not ctx.target.is_1x() and \
-                    ctx.target.before("2.3"):
+                    not ctx.target.has("per-file-migration"):
                 ctx.report("warning", f"import {f.name} has version = {dv}, lower than this "
                                       f"file's {root_v}: containerd 2.0-2.2 merge the files "
                                       f"and migrate the result once, at the last version seen "

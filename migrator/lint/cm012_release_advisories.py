@@ -8,7 +8,7 @@ From: facts §8 (containerd bugs, each with its source and experiment):
 * B8 (2.2.0-2.2.1): the default `config_path` is non-empty and 2.2.0's migration turns an
   explicit `""` of a version 2 file into it, so any `registry.mirrors` makes the CRI image plugin
   (and all of CRI) fail to load. Only a version 3 file with an explicit `config_path = ""`
-  works; fixed in 2.2.2. Error for 2.2.0/2.2.1, warning for "2.2".
+  works; fixed in 2.2.2. Error for 2.2.0/2.2.1, warning for the 2.2 line.
 * B1 (2.0-2.2): a runtime's `snapshotter` never reaches the image service (containerd's own
   migration writes `runtime_platform` instead of `runtime_platforms`, and 2.0-2.2 do not copy
   it at start), so images for that runtime are unpacked with the default snapshotter while its
@@ -26,21 +26,26 @@ From: facts §8 (containerd bugs, each with its source and experiment):
   settings. Warning.
 * B5 (2.x): a UTF-8 byte-order mark: every 2.x release refuses the file. Error; the fix removes
   it (1.x reads the file the same either way).
+* go-cni (2.0.1-2.0.2, containerd #11186): go-cni v1.1.11 deadlocks with several CNI plugins,
+  and nodes go NotReady after a reboot (Cilium plus Multus); 2.0.3 has the fix. Warning when
+  the target is one of those patches and the CRI is not disabled.
 * §1.5 (1.6.0-1.6.28, 1.7.0-1.7.15): relative glob imports are resolved against containerd's
   working directory instead of the file's directory. Warning.
 
-Applies to: the releases named per advisory (a target given as a line, "2.2", gets a warning
+Applies to: the releases named per advisory (a target given as a line, 2.2, gets a warning
 when only some of its patches are affected).
 """
 from __future__ import annotations
 
 import os
 
+from migrator import catalog
 from migrator.lint.base import CRI_V1, GRPC_CRI, IMG, RT, Context, Fix, rule
+from migrator.lint.cm007_cri_disabled import CRI_PLUGINS
 from migrator.report import dotted
 
-SHIM = ("plugins", "io.containerd.shim.v1.manager")
-TASK = ("plugins", "io.containerd.runtime.v2.task")
+SHIM = ("plugins", catalog.plugin("shim_manager"))
+TASK = ("plugins", catalog.plugin("runtime_v2_task"))
 IMAGE_KEYS = ("snapshotter", "disable_snapshot_annotations", "discard_unpacked_layers")
 STREAM_KEYS = ("stream_server_address", "stream_server_port", "stream_idle_timeout",
                "enable_tls_streaming", "x509_key_pair_streaming")
@@ -64,11 +69,12 @@ def check(ctx: Context) -> None:
     _b6(ctx)
     _b10(ctx)
     _relative_globs(ctx)
+    _go_cni(ctx)
 
 
 def _b3(ctx: Context) -> None:
     t = ctx.target
-    if ctx.version != 1 or t.is_1x() or t.at_least("2.3"):
+    if ctx.version != 1 or t.affected("B3") is False:
         return
     cri = ctx.get(CRI_V1)
     if isinstance(cri, dict) and cri:
@@ -81,7 +87,7 @@ def _b3(ctx: Context) -> None:
 
 def _b8(ctx: Context) -> None:
     t = ctx.target
-    hit = t.patches("2.2", 0, 1)
+    hit = t.affected("B8")
     if hit is False:
         return
     registry = ctx.get(ctx.images_root + ("registry",))
@@ -93,7 +99,8 @@ def _b8(ctx: Context) -> None:
         return  # an explicit "" in a version 3 file survives 2.2.0
     path = ctx.images_root + ("registry", "mirrors")
     severity = "error" if hit else "warning"
-    which = t.label if hit else "2.2.0 and 2.2.1"
+    which = t.label if hit else " and ".join(dict.fromkeys(catalog.line(t.line).advisory(
+        "B8").affected))
     ctx.report(severity, f"containerd {which} set a default registry.config_path (and 2.2.0's "
                          f"migration rewrites an explicit \"\"), so with mirrors the CRI image "
                          f"plugin fails to load (facts B8; fixed in 2.2.2)", path, claim=False,
@@ -103,7 +110,7 @@ def _b8(ctx: Context) -> None:
 
 def _b1(ctx: Context) -> None:
     t = ctx.target
-    if t.is_1x() or t.at_least("2.3") or ctx.version < 2:
+    if t.affected("B1") is False or ctx.version < 2:
         return
     root = GRPC_CRI if ctx.version == 2 else RT
     runtimes = ctx.get(root + ("containerd", "runtimes"))
@@ -149,14 +156,14 @@ def _b2(ctx: Context) -> None:
 
 
 def _b6(ctx: Context) -> None:
-    if not ctx.target.at_least("2.3") or ctx.version >= 4:
+    if not ctx.target.has("per-file-migration") or ctx.version >= 4:
         return
     task = ctx.get(TASK)
     if not isinstance(task, dict):
         return
     if task.get("sched_core") is True:
         ctx.report("error", f"containerd {ctx.target.label} runs the shim-manager migration "
-                            f"again and replaces io.containerd.shim.v1.manager, so sched_core "
+                            f"again and replaces {SHIM[1]}, so sched_core "
                             f"= true no longer turns SCHED_CORE=1 on (facts B6)",
                    TASK + ("sched_core",), claim=False,
                    suggestion=f"containerd-migrate --containerd {ctx.target.line} (writes "
@@ -165,8 +172,8 @@ def _b6(ctx: Context) -> None:
     if ctx.version == 3 and isinstance(shim, dict) and (shim.get("env") or
                                                         shim.get("socket_dir")):
         ctx.report("error", f"containerd {ctx.target.label} migrates this version 3 file at "
-                            f"start and replaces io.containerd.shim.v1.manager because "
-                            f"io.containerd.runtime.v2.task exists: its env and socket_dir are "
+                            f"start and replaces {SHIM[1]} because "
+                            f"{TASK[1]} exists: its env and socket_dir are "
                             f"wiped (facts B6)", SHIM, claim=False,
                    suggestion=f"containerd-migrate --containerd {ctx.target.line} (version 4 "
                               f"is not migrated)")
@@ -174,18 +181,18 @@ def _b6(ctx: Context) -> None:
 
 def _b10(ctx: Context) -> None:
     t = ctx.target
-    if ctx.version != 2 or t.patches("2.0", 0, 1) is False:
+    if ctx.version != 2 or t.affected("B10") is False:
         return
     cri = ctx.get(GRPC_CRI)
     if not isinstance(cri, dict):
         return
     if isinstance(ctx.get(RT), dict):
         ctx.report("warning", "containerd 2.0.0-2.0.1 replace an existing "
-                              "io.containerd.cri.v1.runtime table with the whole version 2 CRI "
+                              f"{RT[1]} table with the whole version 2 CRI "
                               "table (facts B10)", RT, claim=False,
                    suggestion="use 2.0.2 or later, or keep the settings in one place")
     lost = [k for k in STREAM_KEYS if k in cri]
-    if lost and t.patches("2.0", 0, 0) is not False:
+    if lost and t.affected("B10-streaming") is not False:
         ctx.report("warning", f"containerd 2.0.0 loses {', '.join(lost)} when it migrates a "
                               f"version 2 file (facts B10)", GRPC_CRI + (lost[0],), claim=False,
                    suggestion="use 2.0.1 or later")
@@ -193,7 +200,7 @@ def _b10(ctx: Context) -> None:
 
 def _relative_globs(ctx: Context) -> None:
     t = ctx.target
-    hit = {"1.6": t.patches("1.6", 0, 28), "1.7": t.patches("1.7", 0, 15)}.get(t.line, False)
+    hit = t.affected("relative-glob-imports")
     if hit is False:
         return
     imports = ctx.tree.get("imports")
@@ -201,9 +208,24 @@ def _relative_globs(ctx: Context) -> None:
         return
     for i, raw in enumerate(imports):
         if isinstance(raw, str) and "*" in raw and not os.path.isabs(raw):
-            which = t.label if hit else {"1.6": "1.6.0-1.6.28", "1.7": "1.7.0-1.7.15"}[t.line]
+            which = t.label if hit else "-".join(catalog.line(t.line).advisory(
+                "relative-glob-imports").affected)
             ctx.report("error" if hit else "warning",
                        f"containerd {which} resolve the relative glob {raw!r} against the "
                        f"working directory, not this file's directory (fixed in 1.6.29 and "
                        f"1.7.16)", ("imports", i), at=ctx.entry_position("imports", i),
                        claim=False, suggestion="use an absolute path")
+
+
+def _go_cni(ctx: Context) -> None:
+    """Not a config pattern: the CNI library of these patches, which any CRI node uses."""
+    t = ctx.target
+    if t.affected("go-cni-deadlock") is not True:
+        return  # a whole line would flag every file: only a named patch is judged
+    disabled = ctx.tree.get("disabled_plugins")
+    if isinstance(disabled, list) and set(disabled) & set(CRI_PLUGINS):
+        return
+    advisory = catalog.line(t.line).advisory("go-cni-deadlock")
+    assert advisory is not None
+    ctx.report("warning", f"containerd {t.label}: {advisory.what} ({advisory.source})",
+               at=(1, 1), suggestion=f"use containerd {advisory.fixed} or later")

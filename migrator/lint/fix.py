@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
-from migrator import engine, source
+from migrator import catalog, engine, source
 from migrator.emit import Emitter
 from migrator.lint.base import Fix, schema
 from migrator.report import dotted
@@ -41,7 +41,8 @@ class LiteralPattern(Pattern):
 
 def _version_of(tree: dict) -> int:
     v = tree.get("version")
-    return v if isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 4 else 2
+    return v if isinstance(v, int) and not isinstance(v, bool) and \
+        1 <= v <= max(catalog.versions()) else 2
 
 
 def apply(text: str, fix: Fix) -> str:

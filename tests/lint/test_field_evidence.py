@@ -54,7 +54,7 @@ def test_slow_chown_by_default_says_which_releases_read_it():
     # slow_chown; the finding names the releases that do, instead of a bare "unknown"
     found = _about(lint(SLOW_CHOWN), "slow_chown")
     assert [(f.id, f.severity) for f in found] == [("CM002", "warning")]
-    assert "2.0-2.3 reads it" in found[0].message and found[0].fix is None
+    assert "2.0-2.4 reads it" in found[0].message and found[0].fix is None
     assert "--containerd 2.0" in found[0].suggestion
 
 
@@ -84,7 +84,7 @@ def test_criu_on_21_is_no_typo_of_enable_cdi():
     assert len(found) == 1
     f = found[0]
     assert "enable_cdi" not in f.message + (f.suggestion or "") and f.fix is None
-    assert "2.2-2.3 reads it" in f.message and "(2.1)" in f.message
+    assert "2.2-2.4 reads it" in f.message and "(2.1)" in f.message
 
 
 def test_default_target_of_a_v3_file_knows_every_v3_release():
@@ -331,7 +331,7 @@ def test_missing_import_names_the_releases(tmp_path):
     path.write_text('version = 3\nimports = ["conf.d/runtimes.toml"]\n')
     (f,) = lint(path.read_text(), file=str(path), containerd="2.1").findings
     assert f.id == "CM011" and f.severity == "error"
-    assert "containerd 1.6-2.3 refuse to start" in f.message
+    assert "containerd 1.6-2.4 refuse to start" in f.message
 
 
 # ---------------------------------------------------------------------------------------------
