@@ -140,8 +140,9 @@ def refusing_lines(tree: dict, version: int | str, path: tuple) -> list[str]:
     plugins = schema.get("properties", {}).get("plugins", {}).get("properties", {})
     where = _where(path, len(path) >= 2 and path[1] in plugins)
     expected, given = expected_kind(nodes[-1], path), given_kind(value)
-    decoders = _table()["decoders"]
-    if any(line not in decoders or _tolerated(decoders[line], where, expected, given)
+    from migrator import catalog
+    decoders = {name: line.data.get("decoder") for name, line in catalog.lines().items()}
+    if any(not decoders.get(line) or _tolerated(decoders[line], where, expected, given)
            for line in lines):
         return []
     return lines

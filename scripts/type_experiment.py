@@ -26,7 +26,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TABLE = REPO / "tests" / "data" / "type_refusals.json"
-LINES = ("1.6", "1.7", "2.0", "2.1", "2.2", "2.3")
+sys.path.insert(0, str(REPO))
+from migrator import catalog  # noqa: E402
+
+LINES = tuple(catalog.lines())
 
 CRI = 'plugins."io.containerd.grpc.v1.cri"'
 IMG = 'plugins."io.containerd.cri.v1.images"'

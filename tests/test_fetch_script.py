@@ -72,4 +72,10 @@ def test_pinned_sums_cover_every_release_line() -> None:
         m = re.fullmatch(r"([0-9a-f]{64})  containerd-(\d+\.\d+\.\d+)-linux-amd64\.tar\.gz", line)
         assert m, line
         versions.append(m.group(2))
-    assert sorted({".".join(v.split(".")[:2]) for v in versions}) == sorted(oracle.LINES)
+    # a line whose oracle build is a pre-release has no published sum pinned here (the sums file
+    # says so); every other line must have one
+    from migrator import catalog
+    released = [name for name, line in catalog.lines().items()
+                if line.binary not in line.pre_releases]
+    assert sorted({".".join(v.split(".")[:2]) for v in versions}) == sorted(released)
+    assert set(released) <= set(oracle.LINES)
