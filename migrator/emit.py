@@ -198,7 +198,9 @@ class Emitter:
                 gone = not header and all(not placed[id(st)][1] for st in b.kvs)
                 end = b.kvs[-1].end if b.kvs else b.header.end
                 after = self.text[end:end + 2].lstrip(" \t")
-                if not (gone and not gap.strip() and after[:1] in ("\n", "\r")):
+                # a vanished last table whose keys get a new header: that brings its blank line
+                last = bool(b.created) and not self.text[end:].strip()
+                if not (gone and not gap.strip() and (after[:1] in ("\n", "\r") or last)):
                     out.append(gap)  # a vanished table between blank lines takes one along
                 out.append(header)
                 pos = b.header.end
