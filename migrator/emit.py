@@ -45,10 +45,14 @@ def render_value(value: Any) -> str:
 
 
 def render_inline(value: dict) -> str:
-    import tomlkit
-    table = tomlkit.inline_table()
-    table.update(value)
-    return table.as_string()
+    # by hand: tomlkit writes a nested inline table's second key without the space after ","
+    return "{" + ", ".join(f"{_inline_key(k)} = {render_value(v)}" for k, v in value.items()) \
+        + "}"
+
+
+def _inline_key(name: str) -> str:
+    bare = source.render_key_part(name)
+    return bare if bare == name else render_value(name)  # tomlkit escapes control characters
 
 
 def _without_dropped(mapper: Mapper, value: Any, path: tuple) -> Any:
