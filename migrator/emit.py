@@ -45,10 +45,14 @@ def render_value(value: Any) -> str:
 
 
 def render_inline(value: dict) -> str:
-    import tomlkit
-    table = tomlkit.inline_table()
-    table.update(value)
-    return table.as_string()
+    # by hand: tomlkit writes a nested inline table's second key without the space after ","
+    return "{" + ", ".join(f"{_inline_key(k)} = {render_value(v)}" for k, v in value.items()) \
+        + "}"
+
+
+def _inline_key(name: str) -> str:
+    bare = source.render_key_part(name)
+    return bare if bare == name else render_value(name)  # tomlkit escapes control characters
 
 
 def _without_dropped(mapper: Mapper, value: Any, path: tuple) -> Any:
@@ -198,7 +202,9 @@ class Emitter:
                 gone = not header and all(not placed[id(st)][1] for st in b.kvs)
                 end = b.kvs[-1].end if b.kvs else b.header.end
                 after = self.text[end:end + 2].lstrip(" \t")
-                if not (gone and not gap.strip() and after[:1] in ("\n", "\r")):
+                # a vanished last table whose keys get a new header: that brings its blank line
+                last = bool(b.created) and not self.text[end:].strip()
+                if not (gone and not gap.strip() and (after[:1] in ("\n", "\r") or last)):
                     out.append(gap)  # a vanished table between blank lines takes one along
                 out.append(header)
                 pos = b.header.end

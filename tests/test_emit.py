@@ -243,3 +243,11 @@ def test_empty_inline_table_in_a_moved_inline_table() -> None:
     assert tomllib.loads(out)["plugins"]["io.containerd.cri.v1.runtime"]["containerd"][
         "runtimes"]["nvidia"] == {"sandboxer": "podsandbox", "options": {}}
     assert "options = {}" in out
+
+
+def test_render_inline_spaces_nested_tables_and_escapes_keys() -> None:
+    from migrator.emit import render_inline
+    value = {"a": {"b": 1, "c": [2, "x"]}, "my key": {}, "x\ny": {"q\"": True}}
+    text = render_inline(value)
+    assert text == '{a = {b = 1, c = [2, "x"]}, "my key" = {}, "x\\ny" = {"q\\"" = true}}'
+    assert tomllib.loads(f"t = {text}")["t"] == value
