@@ -56,10 +56,19 @@ def _inline_key(name: str) -> str:
 
 
 def _without_dropped(mapper: Mapper, value: Any, path: tuple) -> Any:
+    """An inline table less its dropped keys; a table the drops emptied goes too, as a header
+    whose keys were all dropped does (an empty table written as such stays)."""
     if not isinstance(value, dict):
         return value
-    return {k: _without_dropped(mapper, v, path + (k,)) for k, v in value.items()
-            if mapper.target(path + (k,)).path is not None}
+    out = {}
+    for k, v in value.items():
+        if mapper.target(path + (k,)).path is None:
+            continue
+        kept = _without_dropped(mapper, v, path + (k,))
+        if isinstance(v, dict) and v and kept == {}:
+            continue
+        out[k] = kept
+    return out
 
 
 class Emitter:

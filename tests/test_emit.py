@@ -251,3 +251,15 @@ def test_render_inline_spaces_nested_tables_and_escapes_keys() -> None:
     text = render_inline(value)
     assert text == '{a = {b = 1, c = [2, "x"]}, "my key" = {}, "x\\ny" = {"q\\"" = true}}'
     assert tomllib.loads(f"t = {text}")["t"] == value
+
+
+def test_an_inline_table_emptied_by_drops_goes_with_its_line() -> None:
+    """Found by the long hypothesis profile: the v4 ttrpc address, dropped going down (it is
+    version 3's derived default), left `plugins = {"...ttrpc" = {}}` behind, which the plan
+    does not have."""
+    text = ('version = 4\nplugins = {"io.containerd.server.v1.ttrpc" = '
+            '{address = "/run/containerd/containerd.sock.ttrpc"}}\n')
+    for to in (1, 2):
+        assert migrator.migrate(text, to=to).text == f"version = {to}\n"
+    kept = 'version = 3\nplugins = {"io.containerd.gc.v1.scheduler" = {}}\n'
+    assert migrator.migrate(kept, to=4).text == kept.replace("3", "4", 1)  # written as such
