@@ -110,18 +110,18 @@ class Version:
         return tuple(k for k, v in lines().items() if self.number in v.native)
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path) -> dict[str, Any]:
     with open(path, "rb") as fh:
         return tomllib.load(fh)
 
 
-def _changes(entries: list[dict]) -> tuple[KeyChange, ...]:
+def _changes(entries: list[dict[str, Any]]) -> tuple[KeyChange, ...]:
     return tuple(KeyChange(e.get("plugin"), e["key"], e["provenance"], e["source"],
                            e.get("in"), e.get("use"), e.get("effect")) for e in entries)
 
 
 @cache
-def _general() -> dict:
+def _general() -> dict[str, Any]:
     return _read(DATA / "containerd.toml")
 
 
@@ -166,17 +166,17 @@ def version(number: int) -> Version:
 
 def plugin(name: str) -> str:
     """A plugin URI by its catalog name (containerd.toml [plugins])."""
-    return _general()["plugins"][name]
+    return str(_general()["plugins"][name])
 
 
 def runtime(name: str) -> str:
     """A runtime type by its catalog name (containerd.toml [runtimes])."""
-    return _general()["runtimes"][name]
+    return str(_general()["runtimes"][name])
 
 
 def since(feature: str) -> str:
     """The release in which a behaviour of containerd.toml [features] appeared."""
-    return _general()["features"][feature]["since"]
+    return str(_general()["features"][feature]["since"])
 
 
 def parse_release(text: str) -> tuple[str, str | None]:
@@ -213,7 +213,7 @@ def affected(advisory: str, line_name: str, patch: str | None) -> bool | None:
     return True if lo <= first and hi >= last else None
 
 
-def removal(line_name: str, path: tuple) -> KeyChange | None:
+def removal(line_name: str, path: tuple[str, ...]) -> KeyChange | None:
     """The catalog's record of a key (or of a table above it) that this line, or a line
     before it, removed; the newest record first."""
     if line_name not in lines():

@@ -79,6 +79,7 @@ def test_2_4_removals_as_the_beta_sees_them() -> None:
         '    disable_pause_image_pull = true\n'
         '[plugins."io.containerd.tracing.processor.v1.otlp"]\n'
         '  endpoint = "http://127.0.0.1:4318"\n')
+    oracle.require_containerd("2.4")
     before = oracle.dump("2.4", text)
     assert any("enable_experimental_restore_via_create" in w for w in before.warnings)
     assert before.config["plugins"][OTLP[1]]["endpoint"] == "http://127.0.0.1:4318"

@@ -57,14 +57,14 @@ def lint_main(paths: list[str] | tuple[str, ...], *, containerd: str | None = No
     err = stderr if stderr is not None else sys.stderr
     if fmt not in FORMATS:
         print(f"containerd-migrate: unknown --format {fmt!r} (use {', '.join(FORMATS)})",
-              file=err)
+              file=err, flush=True)
         return EXIT_BAD
     try:
         if containerd is not None:
             parse_target(containerd, None)
         kubelet = kubelet_mod.read(kubelet_config) if kubelet_config else None
     except ConfigError as exc:
-        print(_one_line(exc), file=err)
+        print(_one_line(exc), file=err, flush=True)
         return EXIT_BAD
     queue = list(paths)
     named = len(queue)  # the files given; the rest of the queue is imports (regular files only)
@@ -125,7 +125,7 @@ def lint_main(paths: list[str] | tuple[str, ...], *, containerd: str | None = No
                 print(f.format(display), file=out)
             if outcome.fixed:
                 n = len(outcome.fixed)
-                print(f"{display}: fixed {n} problem{'s' if n != 1 else ''}", file=err)
+                print(f"{display}: fixed {n} problem{'s' if n != 1 else ''}", file=err, flush=True)
     if fmt == "json":
         print(json.dumps([_json(o) for o in outcomes], indent=2, ensure_ascii=False), file=out)
     elif fmt == "sarif":
@@ -172,7 +172,7 @@ def _imports_of(name: str, data: bytes) -> list[str]:
 def _fail(outcome: _FileOutcome, message: str, err: IO[str]) -> None:
     outcome.code = EXIT_BAD
     outcome.error = message
-    print(message, file=err)
+    print(message, file=err, flush=True)
 
 
 def _one_line(message: object) -> str:
