@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Differential check: migrator.validate's own schema walker against jsonschema itself.
+"""Differential check: migrator.checks.validate's own schema walker against jsonschema itself.
 
     python bench/check_validator.py [--seed N] [--mutations N]
 
@@ -23,10 +23,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 try:
-    from migrator import validate as V
+    from migrator.checks import validate as V
 except ImportError:  # not installed: run from the checkout
     sys.path.append(str(REPO))
-    from migrator import validate as V
+    from migrator.checks import validate as V
 
 
 def trees() -> list[tuple[str, dict]]:

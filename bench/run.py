@@ -128,7 +128,7 @@ def use_checkout(checkout: Path, compile_: bool) -> dict[str, str]:
 
 
 def containerd_binary(line: str) -> Path:
-    from migrator import oracle
+    from tests import oracle
     path = oracle.binary(line)
     if path is None:
         sys.exit(f"bench: containerd {line} not found in {oracle.cache_dir() / 'bin'}; "
@@ -245,7 +245,7 @@ class Bench:
         """What every migration must do to the text, whatever else it does: tomllib parses it
         (load) and parses the output again (verify), and the source map locates every
         statement; timed on the inputs (the outputs are about as large)."""
-        from migrator import source
+        from migrator.core import source
         texts = [p.read_text(encoding="utf-8") for p in self.files]
         out = []
         for _ in range(self.rounds):

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from importlib import metadata as _metadata
 
-from migrator.errors import ConfigError, LossError
+from migrator.core.errors import ConfigError, LossError
 from migrator.pipeline import UNSET, InternalError, migrate, supported_versions
-from migrator.report import Change, Finding, MigrationResult
-from migrator.settings import Config, Options, Runtime
-from migrator.write import write_atomic
+from migrator.core.results import Change, Finding, MigrationResult
+from migrator.features.settings import Config, Options, Runtime
+from migrator.emit.write import write_atomic
 
 try:
     __version__: str = _metadata.version("containerd-migrate")

@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import tomllib
 
-from migrator import accounting, catalog, engine, loading, mixed, rules
-from migrator.emit import Emitter
-from migrator.errors import ConfigError, LossError
-from migrator.report import Change, Finding, MigrationResult, dotted
+from migrator.checks import accounting
+from migrator.core import catalog
+from migrator.core import engine
+from migrator.core import loading
+from migrator.checks import mixed
+from migrator.core import rules
+from migrator.emit.emitter import Emitter
+from migrator.core.errors import ConfigError, LossError
+from migrator.core.paths import dotted
+from migrator.core.results import Change, Finding, MigrationResult
 
 
 class InternalError(RuntimeError):
@@ -97,7 +103,7 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     if not chain and result.text == loaded.text and not plan.overrides and not plan.added \
             and not plan.dropped and not strays:
         return result
-    from migrator.losses import schema
+    from migrator.checks.losses import schema
     emitter = Emitter(loaded.doc, plan, loaded.tree, version, schema(release or to))
     result.text = emitter.run()
     expected = dict(plan.expected)
@@ -123,7 +129,7 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     result.findings.extend(plan.findings)
     result.findings.extend(mixed.findings(loaded, strays, index.position))
     if release is not None and to > loaded.version:  # going down, these are losses
-        from migrator import losses
+        from migrator.checks import losses
         result.findings.extend(Finding("warning", "plugin-reference", x.why, dotted(x.source),
                                        *index.position(x.source))
                                for x in losses.references(plan, release))
@@ -133,7 +139,8 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
 def _spelling(target: int | str):
     """(table, key) -> the target's name for a key written in another case (`spell` rules),
     from the target's schema, that is from containerd's key inventory."""
-    from migrator import losses, validate
+    from migrator.checks import losses
+    from migrator.checks import validate
     schema = losses.schema(target)
     return lambda table, key: validate.option_spelling(schema, table, key)
 
@@ -173,9 +180,9 @@ def _refuse_sets_on_arrays_of_tables(plan: engine.Plan, loaded: loading.Loaded, 
 
 
 def _refuse_undecodable(loaded: loading.Loaded, index: "_DocIndex", file: str) -> None:
-    """A value of a type containerd refuses to start with (migrator.decoding) is bad input: the
+    """A value of a type containerd refuses to start with (migrator.checks.decoding) is bad input: the
     migrated file could only carry it, and nothing would read either."""
-    from migrator import decoding
+    from migrator.checks import decoding
     refused = decoding.refusals(loaded.tree, loaded.version, index.problems())
     if refused:
         line, col = index.position(refused[0].path, below=True)
@@ -215,12 +222,12 @@ def _unset_sources(tree: dict, chain: list, paths: set[tuple]) -> dict[tuple, st
 
 def _losses(plan: engine.Plan, loaded: loading.Loaded, release: str | None, to: int,
             index: "_DocIndex | None" = None) -> list:
-    from migrator import losses
+    from migrator.checks import losses
     found = [losses.Loss(d.path, (), d.reason) for d in plan.dropped if d.loss]
     if release is None:
         return found
     try:
-        from migrator import validate  # noqa: F401
+        from migrator.checks import validate  # noqa: F401
     except ImportError:  # schemas not built yet: only the rules' own losses count
         return found
     index = index or _DocIndex(loaded)
@@ -236,7 +243,8 @@ def _schema_findings(loaded: loading.Loaded, plan: engine.Plan, output: dict, ta
                      file: str, downgrade: bool = False,
                      index: "_DocIndex | None" = None) -> list[Finding]:
     """Input problems are warnings; the output may only repeat them, never add its own."""
-    from migrator import losses, validate
+    from migrator.checks import losses
+    from migrator.checks import validate
     index = index or _DocIndex(loaded)
     problems = index.problems()
     found = [Finding("warning", "schema", p.message, dotted(p.path),
@@ -305,7 +313,7 @@ class _DocIndex:
     def problems(self) -> list:
         """The input's schema problems (validated once, used by the losses and the report)."""
         if self._problems is None:
-            from migrator import validate
+            from migrator.checks import validate
             self._problems = validate.validate(self.loaded.tree, self.loaded.version)
         return self._problems
 

@@ -25,7 +25,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from migrator import catalog  # noqa: E402  (the release lines and their facts, as data)
+from migrator.core import catalog  # noqa: E402  (the release lines and their facts, as data)
 BASE_ID = "https://containerd-migrate.dev/schemas/"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 

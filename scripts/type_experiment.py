@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 TABLE = REPO / "tests" / "data" / "type_refusals.json"
 sys.path.insert(0, str(REPO))
-from migrator import catalog  # noqa: E402
+from migrator.core import catalog  # noqa: E402
 
 LINES = tuple(catalog.lines())
 
@@ -178,7 +178,7 @@ CASES = [
 def observe(text: str, lines: tuple[str, ...] = LINES) -> dict[str, dict]:
     """{line: {"refused": bool, "message": first error line}} from `config dump` of each line."""
     sys.path.insert(0, str(REPO))
-    from migrator import oracle
+    from tests import oracle
     out = {}
     for line in lines:
         if oracle.binary(line) is None:
@@ -195,7 +195,7 @@ def observe(text: str, lines: tuple[str, ...] = LINES) -> dict[str, dict]:
 
 
 def build() -> dict:
-    from migrator import oracle
+    from tests import oracle
     versions = {line: oracle.binary(line).name.removeprefix("containerd-") for line in LINES}
     return {
         "$comment": "Written by scripts/type_experiment.py: `containerd-X -c config.toml config "

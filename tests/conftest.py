@@ -4,7 +4,7 @@ The ``oracle`` marker is declared in pyproject.toml. Oracle tests call
 ``oracle.require_containerd("2.1")`` (or use the ``require_containerd`` fixture): it returns the
 binary, or skips with the reason and the cure ("run scripts/fetch-containerd.sh"); with
 ``CONTAINERD_MIGRATE_REQUIRE_ORACLE=1`` (set by .ci/run) a missing binary fails the test instead.
-migrator.oracle is imported lazily so that a broken package fails its own tests, not collection.
+tests.oracle is imported lazily so that a broken package fails its own tests, not collection.
 """
 from __future__ import annotations
 
@@ -56,14 +56,14 @@ def shared_dir() -> Path:
 @pytest.fixture
 def require_containerd() -> Callable[[str], Path]:
     """``require_containerd("2.1")`` -> the binary's Path, or skip (fail under CI) when absent."""
-    from migrator import oracle
+    from tests import oracle
 
     return oracle.require_containerd
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     try:
-        from migrator import oracle
+        from tests import oracle
     except Exception as exc:  # a broken package is reported by the tests themselves
         return [f"containerd oracle: unavailable ({type(exc).__name__})"]
     upstream = ", ".join(f"{k}={v.name}" for k, v in oracle.available().items()) or "none"

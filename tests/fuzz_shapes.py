@@ -39,7 +39,7 @@ def corpus() -> list[Path]:
 
 def mutate(text: str, rng: random.Random) -> str | None:
     """One mutation of `text`, or None when this text offers none of the kind drawn."""
-    from migrator import source
+    from migrator.core import source
     try:
         doc = source.parse(text)
     except Exception:
@@ -88,8 +88,8 @@ def mutate(text: str, rng: random.Random) -> str | None:
 def check(text: str) -> list[str]:
     """The crashes of one mutant: [] when every operation gave a result or a ConfigError."""
     import migrator
-    from migrator import hosts
-    from migrator.errors import ConfigError
+    from migrator.features import hosts
+    from migrator.core.errors import ConfigError
     from migrator.lint import lint
     crashes = []
     ops = [(f"--to {to}", lambda to=to: migrator.migrate(text, to=to)) for to in (1, 2, 3, 4)]

@@ -9,8 +9,9 @@ import tomllib
 from functools import cache
 from typing import Any, Iterator
 
-from migrator import oracle
-from migrator.report import MigrationResult, parse_dotted
+from tests import oracle
+from migrator.core.paths import parse_dotted
+from migrator.core.results import MigrationResult
 
 from .helpers import REPO
 

@@ -22,8 +22,9 @@ import pytest
 from click.testing import CliRunner
 
 import migrator
-from migrator import cli, write
-from migrator.write import ChangedError, write_atomic
+from migrator.cli import commands as cli
+from migrator.emit import write
+from migrator.emit.write import ChangedError, write_atomic
 
 from .helpers import REPO
 
@@ -303,7 +304,7 @@ def test_a_killed_process_leaves_the_original_intact(tmp_path: Path) -> None:
     p.write_text(V2)
     before = snapshot(p)
     code = ("import os, sys\n"
-            "from migrator.write import write_atomic\n"
+            "from migrator.emit.write import write_atomic\n"
             "os.replace = lambda *a: os._exit(9)\n"
             "write_atomic(sys.argv[1], b'new\\n')\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH",
@@ -329,7 +330,7 @@ def fsync(fd):
         print("in the write", flush=True)
         time.sleep(600)
 os.fsync = fsync
-from migrator import cli
+from migrator.cli import commands as cli
 sys.argv = ["containerd-migrate", *sys.argv[1:]]
 cli.main()
 """

@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from migrator import catalog, rules, validate
+from migrator.core import catalog
+from migrator.core import rules
+from migrator.checks import validate
 
 from .helpers import REPO, shared_path
 
@@ -231,7 +233,7 @@ def release_99(tmp_path_factory) -> Path:
 
 def _run(root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(root), "CONTAINERD_MIGRATE_NO_CACHE": "1"}
-    return subprocess.run([sys.executable, "-c", "from migrator.cli import main; main()", *args],
+    return subprocess.run([sys.executable, "-c", "from migrator.cli.commands import main; main()", *args],
                           input=stdin, capture_output=True, text=True, env=env, cwd=root)
 
 
@@ -364,7 +366,7 @@ def test_drop_in_version_refusal_names_the_catalog_ranges(tmp_path: Path) -> Non
 
 def test_migrate_to_2_4() -> None:
     import migrator
-    from migrator.errors import LossError
+    from migrator.core.errors import LossError
     with pytest.raises(LossError) as exc:
         migrator.migrate(V4_FOR_24, containerd="2.4")
     assert "enable_cdi" in str(exc.value) and "always on" in str(exc.value)
@@ -437,7 +439,7 @@ def test_a_2_4_key_is_a_loss_for_2_3() -> None:
     """facts §10.1, E43: 2.3.4 ignores disable_pause_image_pull (and warns); a version 4 file
     retargeted at 2.3 says so instead of passing it through."""
     import migrator
-    from migrator.errors import LossError
+    from migrator.core.errors import LossError
     text = ('version = 4\n[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]\n'
             '  disable_pause_image_pull = true\n')
     assert migrator.migrate(text, containerd="2.4").text == text

@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 import migrator
-from migrator import cli
-from migrator.write import write_atomic
+from migrator.cli import commands as cli
+from migrator.emit.write import write_atomic
 
 V2 = ('version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n'
       '  sandbox_image = "registry.k8s.io/pause:3.9"\n')
@@ -716,7 +716,7 @@ def test_process_bad_input_has_no_traceback(tmp_path: Path) -> None:
 
 
 def test_help_and_version_do_not_load_the_heavy_libraries() -> None:
-    probe = ("import sys, migrator.cli; "
+    probe = ("import sys, migrator.cli.commands; "
              "print(sorted(m for m in ('tomlkit', 'lark', 'jsonschema', 'deepdiff') "
              "if m in sys.modules))")
     p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

@@ -12,8 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 import migrator
-import migrator.hosts
-from migrator import cli, progress
+import migrator.features.hosts
+from migrator.cli import commands as cli
+from migrator.cli import progress
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -163,7 +164,7 @@ def test_diff_of_new_hosts_files_has_real_headers(tmp_path: Path) -> None:
 
 
 def test_comments_of_moved_registry_tables_go_to_the_hosts_files(tmp_path: Path) -> None:
-    result, files = migrator.hosts.migrate_registry(MIRRORS, to=3, hosts_dir=str(tmp_path))
+    result, files = migrator.features.hosts.migrate_registry(MIRRORS, to=3, hosts_dir=str(tmp_path))
     assert "#" not in result.text
     assert tomllib.loads(result.text)["plugins"]["io.containerd.cri.v1.images"] == {
         "registry": {"config_path": str(tmp_path)}}
@@ -182,7 +183,7 @@ def test_comments_of_moved_registry_tables_go_to_the_hosts_files(tmp_path: Path)
 def test_a_comment_outside_the_moved_tables_stays(tmp_path: Path) -> None:
     text = MIRRORS.replace('[plugins."io.containerd.grpc.v1.cri".registry]\n',
                            '[plugins."io.containerd.grpc.v1.cri".registry]  # registries\n')
-    result, _ = migrator.hosts.migrate_registry(text, to=3, hosts_dir=str(tmp_path))
+    result, _ = migrator.features.hosts.migrate_registry(text, to=3, hosts_dir=str(tmp_path))
     assert "# registries" in result.text and "mirror for" not in result.text
 
 

@@ -6,7 +6,7 @@ import tomllib
 import pytest
 
 import migrator
-from migrator.rules import release_lines
+from migrator.core.rules import release_lines
 
 from .helpers import REPO
 

@@ -131,8 +131,10 @@ SPLIT_RULES = ('step 1 -> 2 "t" releases "1.7" native "1.7"\n'
 
 
 def split_down(text: str) -> tuple[str, list[tuple]]:
-    from migrator import engine, loading, rules
-    from migrator.emit import Emitter
+    from migrator.core import engine
+    from migrator.core import loading
+    from migrator.core import rules
+    from migrator.emit.emitter import Emitter
     loaded = loading.load(text, "t.toml", (1, 2))
     plan = engine.plan(loaded.tree, [rules.parse_rules(SPLIT_RULES).reversed()])
     emitter = Emitter(loaded.doc, plan, loaded.tree, None)
@@ -196,7 +198,7 @@ _SETS = [[], ["sandbox_image=x"], ["enable_cdi=true"], ["snapshotter=native"],
 def test_every_ending_migrates_and_takes_sets(body: str, tail: str) -> None:
     """Every target and set on these spellings: no internal error (the pipeline checks the
     output against the plan), CRLF stays CRLF, a missing final newline stays missing."""
-    from migrator import settings
+    from migrator.features import settings
     for crlf in (False, True):
         text = (_BODIES[body] + _TAILS[tail]) if _BODIES[body] else _TAILS[tail].lstrip("\n")
         if crlf:
@@ -246,7 +248,7 @@ def test_empty_inline_table_in_a_moved_inline_table() -> None:
 
 
 def test_render_inline_spaces_nested_tables_and_escapes_keys() -> None:
-    from migrator.emit import render_inline
+    from migrator.emit.emitter import render_inline
     value = {"a": {"b": 1, "c": [2, "x"]}, "my key": {}, "x\ny": {"q\"": True}}
     text = render_inline(value)
     assert text == '{a = {b = 1, c = [2, "x"]}, "my key" = {}, "x\\ny" = {"q\\"" = true}}'

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from migrator import catalog
-from migrator.report import parse_dotted
+from migrator.core import catalog
+from migrator.core.paths import parse_dotted
 
 from .helpers import shared_path
 from .judging import _find, data, v1_guess, v1_uri

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from migrator import oracle
+from tests import oracle
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "fetch-containerd.sh"
@@ -74,7 +74,7 @@ def test_pinned_sums_cover_every_release_line() -> None:
         versions.append(m.group(2))
     # a line whose oracle build is a pre-release has no published sum pinned here (the sums file
     # says so); every other line must have one
-    from migrator import catalog
+    from migrator.core import catalog
     released = [name for name, line in catalog.lines().items()
                 if line.binary not in line.pre_releases]
     assert sorted({".".join(v.split(".")[:2]) for v in versions}) == sorted(released)

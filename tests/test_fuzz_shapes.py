@@ -11,7 +11,7 @@ import random
 import pytest
 
 import migrator
-from migrator.errors import ConfigError
+from migrator.core.errors import ConfigError
 
 from . import fuzz_shapes
 

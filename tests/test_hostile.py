@@ -28,8 +28,9 @@ import pytest
 from click.testing import CliRunner
 
 import migrator
-from migrator import cli, loading as load
-from migrator.errors import ConfigError
+from migrator.cli import commands as cli
+from migrator.core import loading as load
+from migrator.core.errors import ConfigError
 
 from .helpers import REPO, shared_path
 
@@ -782,7 +783,7 @@ def test_a_plugin_table_that_is_no_table_where_other_keys_go() -> None:
 
 
 def test_lint_fix_writes_a_list_of_tables_inline() -> None:
-    from migrator.emit import render_value
+    from migrator.emit.emitter import render_value
     from migrator.lint import lint
     assert render_value([{"a": 1}, {}]) == "[{a = 1}, {}]" and render_value(["a"]) == '["a"]'
     text = ("version = 3\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]\n"

@@ -1,4 +1,4 @@
-"""Registry mirrors/TLS -> hosts.toml (migrator.hosts).
+"""Registry mirrors/TLS -> hosts.toml (migrator.features.hosts).
 
 golden/registry/<case>/: input.toml, args.json ({"to": N, "allow_loss": bool} or
 {"to": N, "error": "..."}), expected.toml (the migrated config, hosts dir
@@ -24,9 +24,9 @@ from urllib.parse import urlsplit
 import pytest
 
 import migrator
-from migrator import hosts
-from migrator.errors import ConfigError
-from migrator.hosts import (host_directory, migrate_registry, redact_toml, write_hosts)
+from migrator.features import hosts
+from migrator.core.errors import ConfigError
+from migrator.features.hosts import (host_directory, migrate_registry, redact_toml, write_hosts)
 
 from .helpers import REPO
 
@@ -435,7 +435,7 @@ SECRET_CASES = [GOLDEN / "r03-v2-tls-auth-stay-v2", GOLDEN / "r06-v2-auth-allow-
 
 @pytest.mark.parametrize("case", SECRET_CASES, ids=lambda c: c.name)
 def test_a_password_appears_in_no_report_diff_or_error(case: Path) -> None:
-    from migrator.cli import unified_diff
+    from migrator.cli.commands import unified_diff
     text = (case / "input.toml").read_text()
     assert PASSWORD in text or "tok-DO-NOT-PRINT" in text
     secrets = (PASSWORD, "tok-DO-NOT-PRINT")
@@ -484,7 +484,7 @@ def test_redact_toml_blanks_every_form_of_secret() -> None:
 def test_the_cli_report_and_json_show_no_password() -> None:
     from click.testing import CliRunner
 
-    from migrator import cli
+    from migrator.cli import commands as cli
     for case in SECRET_CASES[:2]:
         res = CliRunner().invoke(cli.main, [str(case / "input.toml"), "--to", "3", "--check",
                                             "--report-json", "-"])
@@ -498,7 +498,7 @@ def test_the_cli_diff_shows_no_password() -> None:
     redact_toml(...) of both texts."""
     from click.testing import CliRunner
 
-    from migrator import cli
+    from migrator.cli import commands as cli
     case = GOLDEN / "r03-v2-tls-auth-stay-v2"
     assert PASSWORD in (case / "input.toml").read_text()
     res = CliRunner().invoke(cli.main, [str(case / "input.toml"), "--to", "3", "--diff"])
@@ -548,7 +548,7 @@ def _args_allow_loss(result) -> bool:
 @pytest.mark.oracle
 @pytest.mark.parametrize("case", ORACLE_CASES, ids=lambda c: c.name)
 def test_containerd_reads_config_path_and_no_mirrors(case: Path) -> None:
-    from migrator import oracle
+    from tests import oracle
 
     from .judging import expected_differences
     text = (case / "input.toml").read_text()

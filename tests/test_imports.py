@@ -1,4 +1,4 @@
-"""A root config and its imports migrated as one set (migrator.imports).
+"""A root config and its imports migrated as one set (migrator.features.imports).
 
 golden/imports/<case>/: set/ (config.toml is the root, the rest what it may import),
 expected.v<N>/ (every file of the set after migrating to N, nothing more) and args.json
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from migrator.errors import ConfigError
-from migrator.imports import merge_trees, migrate_set, resolve_imports, write_set
-from migrator.imports import _Memory  # the mapping-backed file system, for glob tests
+from migrator.core.errors import ConfigError
+from migrator.features.imports import merge_trees, migrate_set, resolve_imports, write_set
+from migrator.features.imports import _Memory  # the mapping-backed file system, for glob tests
 
 from .helpers import REPO
 
@@ -216,7 +216,7 @@ def _allowed(original: dict[str, str], result, line: str) -> set[tuple]:
 @pytest.mark.parametrize("name", ["i01-v2-glob-split-cri", "i02-v2-nested", "i03-v2-cycle",
                                   "i07-v2-versionless-dropin"])
 def test_containerd_21_reads_the_migrated_set_like_the_original(name: str) -> None:
-    from migrator import oracle
+    from tests import oracle
     oracle.require_containerd("2.1")
     case = GOLDEN / name
     original = _mapping(case)
@@ -232,7 +232,7 @@ def test_containerd_21_reads_the_migrated_set_like_the_original(name: str) -> No
 
 @pytest.mark.oracle
 def test_containerd_17_reads_the_migrated_v1_set_like_the_original() -> None:
-    from migrator import oracle
+    from tests import oracle
     oracle.require_containerd("1.7")
     original = _mapping(GOLDEN / "i08-v1-set")
     result = migrate_set(original, to=2)
@@ -251,7 +251,7 @@ def test_a_missing_import_stops_the_daemon_before_and_after(tmp_path: Path) -> N
     at once with `open .../missing.toml: no such file or directory`, nothing started."""
     import subprocess
 
-    from migrator import oracle
+    from tests import oracle
     exe = oracle.require_containerd("2.1")
     original = _mapping(GOLDEN / "i04-v2-missing")
     result = migrate_set(original, to=3)
@@ -273,7 +273,7 @@ def test_a_missing_import_stops_the_daemon_before_and_after(tmp_path: Path) -> N
 def test_mixed_versions_the_migrated_set_keeps_the_roots_settings() -> None:
     """E15: 2.1 loses the v2 root's sandbox image under a v3 drop-in, 2.3.4 refuses the set;
     after the migration both read it, with the root's value."""
-    from migrator import oracle
+    from tests import oracle
     for line in ("2.1", "2.3"):
         oracle.require_containerd(line)
     original = _mapping(GOLDEN / "i05-mixed-v2-root-v3-dropin")
@@ -294,7 +294,7 @@ def test_mixed_versions_the_migrated_set_keeps_the_roots_settings() -> None:
 def test_the_merge_findings_say_what_containerd_does() -> None:
     """i01 upgrade: 1.7 lost the root's CRI and gc keys (a later file replaced the tables),
     2.1 keeps them. i06 downgrade: 2.1 merged enable_selinux in, 1.7 loses it."""
-    from migrator import oracle
+    from tests import oracle
     for line in ("1.7", "2.1"):
         oracle.require_containerd(line)
     up = _mapping(GOLDEN / "i01-v2-glob-split-cri")

@@ -56,7 +56,7 @@ def test_public_names_are_real_and_documented() -> None:
         if inspect.isclass(obj) or inspect.isfunction(obj):
             assert obj.__doc__ and obj.__doc__ != type(obj).__doc__, name
     assert issubclass(migrator.LossError, migrator.ConfigError)
-    assert migrator.loading.MAX_BYTES > 0      # the loading submodule keeps its own name
+    assert migrator.core.loading.MAX_BYTES > 0      # the loading submodule keeps its own name
 
 
 def test_version_is_the_packages() -> None:

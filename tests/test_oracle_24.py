@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import migrator
-from migrator import oracle
+from tests import oracle
 
 from .helpers import REPO, shared_path
 from .judging import flagged_keys, judge
@@ -99,7 +99,7 @@ def test_2_4_removals_as_the_beta_sees_them() -> None:
 def test_drop_in_refusal_advisory_matches_the_binaries(line: str) -> None:
     """facts §1.2, E15, E45: the catalog's advisory names the builds here (2.3.4, 2.4.0-beta.0)
     as refusing a drop-in whose version is above the root's."""
-    from migrator import catalog
+    from migrator.core import catalog
     oracle.require_containerd(line)
     build = catalog.line(line).binary
     d = oracle.dump(line, 'version = 2\nimports = ["d.toml"]\n', files={"d.toml": "version = 3\n"})

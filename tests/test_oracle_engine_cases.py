@@ -12,7 +12,7 @@ import tomllib
 import pytest
 
 import migrator
-from migrator import oracle
+from tests import oracle
 
 from .helpers import REPO
 

@@ -2,7 +2,7 @@
 
 These tests pin what the rest of the oracle tier relies on: that ``dump`` reports containerd's
 reading, its warnings and its refusals, and that ``compare``/``new_warnings`` see real
-differences and nothing else. They need no part of the migrator besides ``migrator.oracle``.
+differences and nothing else. They need no part of the migrator besides ``tests.oracle``.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from migrator import oracle
+from tests import oracle
 
 pytestmark = pytest.mark.oracle
 

@@ -21,7 +21,7 @@ import migrator
 from .helpers import REPO, shared_path
 from .judging import judge
 
-oracle = pytest.importorskip("migrator.oracle")
+oracle = pytest.importorskip("tests.oracle")
 pytestmark = pytest.mark.oracle
 
 CORPUS = shared_path("corpus", "real")

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 import migrator
-from migrator import oracle, rules
-from migrator.engine import leaves
+from tests import oracle
+from migrator.core import rules
+from migrator.core.engine import leaves
 
 from .helpers import REPO, shared_path
 from .judging import carried, flagged_keys, judge, v4_place

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from migrator import rules
-from migrator.engine import Mapper
+from migrator.core import rules
+from migrator.core.engine import Mapper
 
 
 def test_every_rule_names_its_release_and_source() -> None:

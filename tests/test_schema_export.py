@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from migrator.schema_export import LINES, VERSIONS, schema_file_name, schema_text
+from migrator.checks.schema_export import LINES, VERSIONS, schema_file_name, schema_text
 
 from .helpers import REPO
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from migrator import validate as V
-from migrator.validate import SchemaProblem, load_schema, schema_path, validate
+from migrator.checks import validate as V
+from migrator.checks.validate import SchemaProblem, load_schema, schema_path, validate
 
 from .helpers import REPO, shared_path
 
@@ -234,7 +234,7 @@ def test_runc_options_are_closed_by_runtime_type(version):
     plugin drops any other name); other shims keep an open table; another case of an option name
     is not an unknown key (2.x matches any case). validate() agrees with jsonschema."""
     from jsonschema import Draft202012Validator
-    from migrator.validate import _key, _load
+    from migrator.checks.validate import _key, _load
     v = version if isinstance(version, int) else {"1": 2, "2": 3}[str(version)[0]]
     v = 4 if version in (4, "2.3") else v
     root = {2: CRI, 3: RT, 4: RT}[v]
@@ -357,7 +357,7 @@ def test_api_helpers():
 
 
 def test_import_does_not_load_jsonschema():
-    code = "import sys, migrator.validate; print('jsonschema' in sys.modules)"
+    code = "import sys, migrator.checks.validate; print('jsonschema' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=REPO)
     assert out.stdout.strip() == "False"

@@ -26,9 +26,9 @@ import pytest
 from click.testing import CliRunner
 
 import migrator
-from migrator import cli
-from migrator.errors import ConfigError, LossError
-from migrator.report import scrub, secret_values, secret_values_in_text
+from migrator.cli import commands as cli
+from migrator.core.errors import ConfigError, LossError
+from migrator.core.secrets import scrub, secret_values, secret_values_in_text
 
 MARK = "S3CRET"   # every secret value below holds it; nothing but the TOML may
 CRI = 'plugins."io.containerd.grpc.v1.cri"'

@@ -1,4 +1,4 @@
-"""Version-independent editing (migrator.settings, docs/settings.md).
+"""Version-independent editing (migrator.features.settings, docs/settings.md).
 
 golden/settings/input.v{1,2,3,4}.toml are one node's config in each version; each case directory
 holds `sets` (one NAME=VALUE a line, as given to --set) and expected.v{N}.toml, the edited file
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 import migrator
-from migrator import settings
-from migrator.errors import ConfigError, LossError
+from migrator.features import settings
+from migrator.core.errors import ConfigError, LossError
 
 from .helpers import REPO
 
@@ -78,7 +78,7 @@ def test_golden(case: Path, version: int) -> None:
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_readme_python_example(version: int) -> None:
-    cfg = migrator.settings.load(base(version))
+    cfg = migrator.features.settings.load(base(version))
     cfg.runtime("nvidia").runtime_type = "io.containerd.runc.v2"
     cfg.runtime("nvidia").options["BinaryName"] = "/usr/bin/nvidia-container-runtime"
     cfg.sandbox_image = "registry.k8s.io/pause:3.10"
@@ -152,7 +152,7 @@ def test_paths_follow_the_rules(name: str) -> None:
     want = PATHS[name]
     want = want + (want[2],) if len(want) == 3 else want
     for version, path in zip(VERSIONS, want):
-        assert settings.path_in(name, version) == migrator.report.parse_dotted(path), version
+        assert settings.path_in(name, version) == migrator.core.paths.parse_dotted(path), version
 
 
 def test_every_setting_has_a_path_table_entry() -> None:
@@ -652,7 +652,7 @@ def test_every_case_has_oracle_checks() -> None:
 @pytest.mark.oracle
 @pytest.mark.parametrize("case,version", GOLDEN_RUNS, ids=_ids)
 def test_containerd_reads_the_edit(case: Path, version: int) -> None:
-    from migrator import oracle
+    from tests import oracle
     line = NATIVE[version]
     oracle.require_containerd(line)
     text, treat_as = case_input(case, version)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from migrator import source
+from migrator.core import source
 
 from .helpers import shared_path
 

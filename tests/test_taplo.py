@@ -3,7 +3,7 @@ the schemas in schemas/ (`taplo check --schema file://... FILE`).
 
 * the real-world corpus (../shared/corpus/real), each file against the schema of its config
   version and of each release line reading that version: taplo reports an error exactly when
-  migrator.validate.validate() reports a schema problem, and both name the same keys and values;
+  migrator.checks.validate.validate() reports a schema problem, and both name the same keys and values;
 * hand-written misconfigurations (tests/data/taplo/): taplo flags each on the expected line;
 * schemas/catalog.json: a SchemaStore catalog whose URLs are the committed schemas' `$id`s, and
   whose fileMatch patterns taplo applies.
@@ -30,8 +30,8 @@ from typing import Any
 
 import pytest
 
-from migrator import validate as V
-from migrator.validate import schema_path, validate
+from migrator.checks import validate as V
+from migrator.checks.validate import schema_path, validate
 
 from .helpers import REPO, shared_path
 

@@ -18,8 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 import migrator
-from migrator import cli, oracle
-from migrator.errors import ConfigError
+from migrator.cli import commands as cli
+from tests import oracle
+from migrator.core.errors import ConfigError
 from migrator.lint import lint
 
 from .helpers import REPO

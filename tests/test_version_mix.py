@@ -8,7 +8,7 @@ import tomllib
 from click.testing import CliRunner
 
 import migrator
-from migrator.cli import main
+from migrator.cli.commands import main
 
 CRI = '[plugins."io.containerd.grpc.v1.cri"]\n'
 V3_OVER_V2 = ('version = 3\n' + CRI + '  sandbox_image = "registry.k8s.io/pause:3.10"\n'

@@ -94,7 +94,7 @@ from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 
 def _scrubbed(data, secrets):
-    from migrator.report import scrub
+    from migrator.core.secrets import scrub
     if not secrets:
         return data
     if isinstance(data, str):
@@ -109,7 +109,7 @@ def _scrubbed(data, secrets):
 def _secrets(text):
     import tomllib
 
-    from migrator.report import secret_values, secret_values_in_text
+    from migrator.core.secrets import secret_values, secret_values_in_text
     try:
         return secret_values(tomllib.loads(text))
     except Exception:  # not TOML: the migration refuses it; still scrub what looks secret
@@ -117,7 +117,7 @@ def _secrets(text):
 
 
 def _assignments(settings):
-    from migrator.settings import parse_name, parse_value
+    from migrator.features.settings import parse_name, parse_value
     out = []
     for name, value in settings.items():
         if isinstance(value, str):  # a templated value arrives as text: type it like --set
@@ -129,8 +129,8 @@ def _assignments(settings):
 def _plan(p, text):
     """(result, {hosts path: content}) without writing anything."""
     from migrator import ConfigError, load, migrate
-    from migrator.hosts import migrate_registry
-    from migrator.settings import apply_sets
+    from migrator.features.hosts import migrate_registry
+    from migrator.features.settings import apply_sets
 
     first = None
     if p["settings"]:
@@ -161,7 +161,7 @@ def _plan(p, text):
 
 
 def _diff(before, after, name):
-    from migrator.hosts import redact_toml
+    from migrator.features.hosts import redact_toml
     return {"before": redact_toml(before), "after": redact_toml(after),
             "before_header": name, "after_header": name}
 
@@ -182,7 +182,7 @@ def main():
     )
     try:
         from migrator import ConfigError, LossError, write_atomic
-        from migrator.hosts import write_hosts
+        from migrator.features.hosts import write_hosts
     except ImportError as exc:
         module.fail_json(msg=f"containerd_config needs the containerd-migrate library on the "
                              f"managed node (pip install containerd-migrate): {exc}")

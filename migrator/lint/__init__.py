@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from migrator import catalog
-from migrator.errors import ConfigError
+from migrator.core import catalog
+from migrator.core.errors import ConfigError
 from migrator.lint import fix as fixer
 from migrator.lint.base import Context, Finding, Fix, Target, parse_target
 from migrator.lint.registry import RULES, rules
 
-__all__ = ["lint", "lint_main", "LintResult", "Finding", "Fix", "RULES", "rules"]
+__all__ = ["lint", "LintResult", "Finding", "Fix", "RULES", "rules"]
 
 _NOT_FILES = ("<string>", "<stdin>", "-")
 _MAX_ROUNDS = 64
@@ -190,7 +190,8 @@ def _coerce_version(raw: Any) -> int | None:
 
 
 def _run(data: str | bytes, opts: _Options) -> Context:
-    from migrator import loading, source
+    from migrator.core import loading
+    from migrator.core import source
     text, had_bom = loading.decode(data, opts.file)
     if not text.strip():
         tree: dict = {}
@@ -217,9 +218,3 @@ def _run(data: str | bytes, opts: _Options) -> Context:
     ctx.current = None
     ctx.findings.sort(key=lambda f: (f.line or 0, f.col or 0, f.id))
     return ctx
-
-
-def lint_main(paths: list[str], **kwargs: Any) -> int:
-    """The `containerd-migrate --lint` command; see migrator/lint/cli.py."""
-    from migrator.lint.cli import lint_main as main
-    return main(paths, **kwargs)

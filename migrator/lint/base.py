@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from migrator import catalog
-from migrator import rules as rules_mod
-from migrator import source
-from migrator.report import cut, dotted, redact_urls
+from migrator.core import catalog
+from migrator.core import rules as rules_mod
+from migrator.core import source
+from migrator.core.paths import dotted
+from migrator.core.secrets import cut, redact_urls
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -155,7 +156,7 @@ def native_line(version: int | None) -> str:
 
 
 def parse_target(containerd: str | None, version: int | None) -> Target:
-    from migrator.errors import ConfigError
+    from migrator.core.errors import ConfigError
     if containerd is None:
         return Target(native_line(version))
     try:
@@ -203,7 +204,7 @@ class Context:
         return self.version or 2
 
     def problems(self, key: int | str | None = None) -> list:
-        from migrator import validate
+        from migrator.checks import validate
         key = self.schema_key if key is None else key
         if ("problems", key) not in self.cache:
             tree = dict(self.tree)
@@ -215,7 +216,7 @@ class Context:
     def mapper(self, source: int, target: int):
         """The migration rules from one config version to another, over this file's keys
         (an upward chain uses the target release's spellings when it reads `target`)."""
-        from migrator.engine import Mapper
+        from migrator.core.engine import Mapper
         if ("mapper", source, target) not in self.cache:
             release = self.target.line if self.target.reads == target else None
             self.cache[("mapper", source, target)] = Mapper(
@@ -327,7 +328,7 @@ def _version(version: int | None) -> catalog.Version:
 
 
 def leaves(value: Any, prefix: tuple = ()) -> list[tuple[tuple, Any]]:
-    from migrator.engine import leaves as _leaves
+    from migrator.core.engine import leaves as _leaves
     if not isinstance(value, dict) or not value:
         return [(prefix, value)]
     return _leaves(value, prefix)
@@ -348,7 +349,7 @@ def nodes(value: Any, prefix: tuple) -> list[tuple]:
 
 @functools.cache
 def schema(version: int | str) -> dict:
-    from migrator import validate
+    from migrator.checks import validate
     return validate.load_schema(version)
 
 
@@ -379,7 +380,7 @@ def schema_knows(root: dict, path: tuple) -> bool:
 
 
 def table_schema(root: dict, path: tuple) -> dict | None:
-    from migrator.validate import node_at
+    from migrator.core.paths import node_at
     return node_at(root, path)
 
 

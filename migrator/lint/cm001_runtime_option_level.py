@@ -82,5 +82,5 @@ def check(ctx: Context) -> None:
 
 
 def _header(path: tuple) -> str:
-    from migrator.report import dotted
+    from migrator.core.paths import dotted
     return dotted(path)

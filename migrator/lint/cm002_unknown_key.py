@@ -5,7 +5,7 @@ From: the decoders. containerd 1.x (go-toml v1) ignores unknown keys silently; 2
 strict first) logs "Ignoring unknown key in TOML" / "... for plugin" and ignores them (facts
 E9). A value of the wrong type is fatal in 2.x ("cannot decode TOML string into struct field
 ...", E19) and a decode error in 1.x. The checks are the JSON Schemas of this project (schemas/,
-docs/schemas.md, generated from the key inventories) through `migrator.validate`, which also
+docs/schemas.md, generated from the key inventories) through `migrator.checks.validate`, which also
 gives the did-you-mean. Which keys count: with --containerd, the target release's (a 2.x target
 reading an older version asks its own schema at the key's migrated place, so `slow_chown` in a
 version 2 file is fine for 2.0+); without it, every release that reads the file's version
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import difflib
 
-from migrator import rules as rules_mod
+from migrator.core import rules as rules_mod
 from migrator.lint.base import Context, Fix, rule, schema, schema_knows, table_schema
 
 _CUTOFF = 0.75
@@ -234,7 +234,7 @@ def _spellings(ctx: Context) -> None:
     dump of `systemdCgroup = true` shows it next to the default `SystemdCgroup = false`);
     1.x (go-toml v1) only the exact name, all lower, all upper or a lower-case first letter,
     and drops any other spelling: there it is a typo in a known option set."""
-    from migrator.validate import reads_spelling
+    from migrator.checks.validate import reads_spelling
     one = ctx.target.is_1x()
     for path, names in _runc_tables(ctx):
         opts = ctx.get(path + ("options",))

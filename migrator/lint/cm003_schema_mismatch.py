@@ -43,7 +43,7 @@ from typing import Any
 
 from migrator.lint.base import (Context, Fix, leaves, nodes, rule, schema, schema_knows,
                                 table_schema)
-from migrator.report import dotted
+from migrator.core.paths import dotted
 
 SERVER_TABLES = ("grpc", "ttrpc", "metrics", "debug")
 DEBUG_KEPT = ("level", "format", "log_trace_id")
@@ -220,7 +220,7 @@ def _v2_entries(ctx: Context, v: int) -> list[tuple[int, str, list[str]]]:
 
 
 def _renamed_in_v3() -> set[str]:
-    from migrator import rules
+    from migrator.core import rules
     names: set[str] = set()
     known_2 = set(schema(2)["properties"]["plugins"].get("properties", {}))
     for r in rules.chain(2, 3)[0].rules:

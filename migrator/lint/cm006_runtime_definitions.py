@@ -25,7 +25,7 @@ No fix: which runtime (or type) was meant is not in the file.
 """
 from __future__ import annotations
 
-from migrator import catalog
+from migrator.core import catalog
 from migrator.lint.base import RUNC_V2, Context, rule
 from migrator.lint.cm011_imports import imported
 
@@ -110,5 +110,5 @@ def check(ctx: Context) -> None:
 
 
 def _q(part: str) -> str:
-    from migrator.report import dotted
+    from migrator.core.paths import dotted
     return dotted((part,))

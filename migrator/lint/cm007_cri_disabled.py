@@ -15,7 +15,7 @@ Fix (with --kubernetes): remove those entries from disabled_plugins.
 """
 from __future__ import annotations
 
-from migrator import catalog
+from migrator.core import catalog
 from migrator.lint.base import Context, Fix, rule
 
 CRI_PLUGINS = ("cri", catalog.plugin("cri"), catalog.plugin("cri_images"),

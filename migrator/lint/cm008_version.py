@@ -18,7 +18,7 @@ integer.
 """
 from __future__ import annotations
 
-from migrator import catalog
+from migrator.core import catalog
 from migrator.lint.base import Context, Fix, rule
 
 

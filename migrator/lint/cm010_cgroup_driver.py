@@ -26,7 +26,7 @@ import copy
 from typing import Any
 
 from migrator.lint.base import RUNC_V1, RUNC_V2, Context, Fix, rule
-from migrator.validate import reads_spelling
+from migrator.checks.validate import reads_spelling
 
 SYSTEMD_CGROUP = "SystemdCgroup"   # the runc Options field (no toml tag)
 

@@ -30,8 +30,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from migrator import catalog
-from migrator import rules as rules_mod
+from migrator.core import catalog
+from migrator.core import rules as rules_mod
 from migrator.lint.base import Context, rule
 
 
@@ -78,7 +78,7 @@ def resolve(ctx: Context) -> list[Import]:
 
 
 def _read(path: Path) -> dict | None:
-    from migrator import loading
+    from migrator.core import loading
     try:  # regular files only (a FIFO would block), and no tomllib on a hostile key
         text = loading.read_regular(path).decode("utf-8").lstrip("\ufeff")
         if len(text) > loading.MAX_BYTES or loading.long_key(text) is not None:
@@ -98,12 +98,7 @@ def imported(ctx: Context) -> tuple[list[dict], bool]:
         if not imp.checkable or imp.missing is not None:
             complete = False
         for f in imp.files:
-            if not os.path.isfile(f):
-                ctx.report("error", f"import {imp.raw!r}: {f.name} is not a regular file: "
-                                    f"containerd cannot load it (a directory stops it, a FIFO "
-                                    f"makes it wait for ever)", path, at=at)
-                continue
-            tree = _read(f)
+            tree = _read(f) if os.path.isfile(f) else None  # check() reports what is not
             if tree is None:
                 complete = False
             else:

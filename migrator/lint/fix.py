@@ -13,11 +13,13 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
-from migrator import catalog, engine, source
-from migrator.emit import Emitter
+from migrator.core import catalog
+from migrator.core import engine
+from migrator.core import source
+from migrator.emit.emitter import Emitter
 from migrator.lint.base import Fix, schema
-from migrator.report import dotted
-from migrator.rules import Pattern, Rule, RuleSet
+from migrator.core.paths import dotted
+from migrator.core.rules import Pattern, Rule, RuleSet
 
 
 class FixError(Exception):
@@ -171,5 +173,5 @@ def applies(text: str, fix: Fix) -> bool:
 
 
 def describe(value: Any) -> str:
-    from migrator.emit import render_value
+    from migrator.emit.emitter import render_value
     return render_value(value)

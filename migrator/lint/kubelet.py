@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 
-from migrator.errors import ConfigError
+from migrator.core.errors import ConfigError
 
 DRIVERS = ("systemd", "cgroupfs")
 DEFAULT_DRIVER = "cgroupfs"

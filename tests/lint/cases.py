@@ -20,7 +20,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migrator.report import parse_dotted
+from migrator.core.paths import parse_dotted
 
 from ..helpers import REPO
 

@@ -276,7 +276,7 @@ def test_misspelled_runc_option_is_an_error(line):
 
 
 def test_misspelled_runc_option_fails_the_cli(tmp_path):
-    from migrator.cli import main
+    from migrator.cli.commands import main
     path = tmp_path / "config.toml"
     path.write_text(TYPO)
     with pytest.raises(SystemExit) as exc:
@@ -339,7 +339,7 @@ def test_missing_import_names_the_releases(tmp_path):
 
 
 def _dump(line: str, text: str):
-    from migrator import oracle
+    from tests import oracle
     oracle.require_containerd(line)
     return oracle.dump(line, text)
 
@@ -391,7 +391,7 @@ def test_oracle_option_case_kept_by_23():
 def test_oracle_missing_import_stops_the_daemon(tmp_path, line):
     """Starting the daemon (not `config dump`, which hides it on 2.x): every release exits at
     once with 'open ...: no such file or directory'."""
-    from migrator import oracle
+    from tests import oracle
     binary = oracle.require_containerd(line)
     version = 2 if line.startswith("1.") else 3
     config = tmp_path / "config.toml"

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from migrator.errors import ConfigError
-from migrator.lint import RULES, lint, lint_main
+from migrator.core.errors import ConfigError
+from migrator.cli.lint import lint_main
+from migrator.lint import RULES, lint
 from migrator.lint import kubelet
 
 BAD = """version = 3

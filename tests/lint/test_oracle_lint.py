@@ -24,7 +24,7 @@ from migrator.lint import lint
 from ..helpers import shared_path
 from .cases import Case, cases
 
-oracle = pytest.importorskip("migrator.oracle")
+oracle = pytest.importorskip("tests.oracle")
 pytestmark = pytest.mark.oracle
 
 CORPUS = shared_path("corpus", "real")
@@ -97,7 +97,7 @@ def corpus_files() -> list[Path]:
 def native_lines(version: int) -> list[str]:
     """Every release line that reads this config version natively (1.x for versions 1-2),
     from the release lines the rules files declare."""
-    from migrator import rules
+    from migrator.core import rules
     return [line for line, reads in rules.release_lines().items() if reads == max(version, 2)]
 
 

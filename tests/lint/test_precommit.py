@@ -46,7 +46,7 @@ def _cli_has_lint(project: Path) -> bool:
     """Whether `containerd-migrate --lint FILE` is wired to migrator.lint.lint_main."""
     from click.testing import CliRunner
 
-    from migrator.cli import main
+    from migrator.cli.commands import main
     result = CliRunner().invoke(main, ["--lint", str(project / "etc/containerd/good.toml")])
     return "No such option" not in result.output and result.exit_code == 0
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from migrator.engine import Plan, leaves
-from migrator.report import Change, dotted
+from migrator.core.engine import Plan, leaves
+from migrator.core.paths import dotted
+from migrator.core.results import Change
 
 
 def unaccounted(input_tree: dict, output_tree: dict, plan: Plan,

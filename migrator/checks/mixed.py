@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from migrator import engine, rules
-from migrator.loading import Loaded
-from migrator.report import Finding, dotted
+from migrator.core import engine
+from migrator.core import rules
+from migrator.core.loading import Loaded
+from migrator.core.paths import dotted, node_at
+from migrator.core.results import Finding
 
 
 def strays(loaded: Loaded, to: int, release: str | None,
@@ -47,7 +49,7 @@ def _moved_on(tree: dict, version: int) -> list[tuple]:
     """Keys that version N's schema still lists, as deprecated, and that the step into version
     N moves to a new home: containerd N decodes them and never uses them (version 4's top-level
     [grpc], [ttrpc], [metrics], debug.address; facts B13, 2.3.4 config dump)."""
-    from migrator import losses, validate
+    from migrator.checks import losses
     step = rules.rule_sets().get((version - 1, version))
     if step is None:
         return []
@@ -56,7 +58,7 @@ def _moved_on(tree: dict, version: int) -> list[tuple]:
     for path, _ in engine.leaves(tree):
         if not step.lookup(path):
             continue
-        node = validate.node_at(schema, path)
+        node = node_at(schema, path)
         target = mapper.target(path)
         if node is not None and node.get("deprecated") and target.path not in (None, path) \
                 and target.rule is not None and target.rule.kind in ("move", "convert"):
@@ -68,12 +70,13 @@ def _known_to(tree: dict, version: int, paths: list[tuple]) -> list[tuple]:
     """The paths a version's schema has: in a plugin table of that version (the plugins map
     itself is open), with no problem for that version at or above the key (one below it, a
     typo, travels with its table)."""
-    from migrator import losses, validate
+    from migrator.checks import losses
+    from migrator.checks import validate
     schema, plugins = losses.schema(version), losses.plugins_read(version)
     problems = [p.path for p in validate.validate(tree, version) if p.kind == "unknown-key"]
     return [path for path in paths
             if not (path[:1] == ("plugins",) and (len(path) < 2 or path[1] not in plugins))
-            and validate.node_at(schema, path) is not None
+            and node_at(schema, path) is not None
             and not any(path[:len(o)] == o for o in problems)]
 
 

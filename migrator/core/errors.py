@@ -1,7 +1,7 @@
 """Errors that reach the user as one line: `file:line:col: message`."""
 from __future__ import annotations
 
-from migrator.report import redact_urls
+from migrator.core.secrets import redact_urls
 
 
 class ConfigError(Exception):
@@ -33,3 +33,14 @@ class LossError(ConfigError):
     def __init__(self, message: str, losses: list, **kw) -> None:
         super().__init__(message, **kw)
         self.losses = losses
+
+
+def bug_notice() -> str:
+    """What to do about an internal error: always a bug, never the input's fault."""
+    from importlib import metadata
+    try:
+        version = metadata.version("containerd-migrate")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        version = "(version unknown)"
+    return (f"this is a bug in containerd-migrate {version}, please report it with the input "
+            f"file (secrets redacted)")

@@ -30,11 +30,15 @@ from functools import cache
 from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
-from migrator import catalog, engine, rules, transforms
-from migrator.errors import ConfigError
-from migrator.loading import decode as _decode, load as _load_file, parse_toml as _parse_toml
+from migrator.core import catalog
+from migrator.core import engine
+from migrator.core import rules
+from migrator.core import transforms
+from migrator.core.errors import ConfigError
+from migrator.core.loading import decode as _decode, load as _load_file, parse_toml as _parse_toml
 from migrator.pipeline import UNSET, migrate, resolve_target, supported_versions
-from migrator.report import Change, Finding, MigrationResult, dotted
+from migrator.core.paths import dotted, node_at
+from migrator.core.results import Change, Finding, MigrationResult
 
 RUNC = "runc"
 RUNC_TYPE = catalog.runtime("runc_v2")
@@ -141,7 +145,7 @@ def names() -> list[str]:
 
 
 def _split(name: str) -> tuple:
-    from migrator.report import parse_dotted
+    from migrator.core.paths import parse_dotted
     try:
         parts = parse_dotted(name.strip())
     except Exception:
@@ -245,16 +249,15 @@ def path_in(name: str, version: int, release: str | None = None) -> tuple | None
 
 @cache
 def _schema(version: int | str) -> dict:
-    from migrator import validate
+    from migrator.checks import validate
     return validate.load_schema(version)
 
 
 def value_schema(key: Key) -> dict | None:
     """The schema of the value (in the name's own version; None: free-form)."""
-    from migrator import validate
-    node = validate.node_at(_schema(key.setting.version), key.home)
+    node = node_at(_schema(key.setting.version), key.home)
     if node is None and key.setting.version != 2:
-        node = validate.node_at(_schema(2), key.home)
+        node = node_at(_schema(2), key.home)
     return node
 
 
@@ -344,7 +347,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 
 
 def _plugins(version: int) -> frozenset[str]:
-    from migrator import losses
+    from migrator.checks import losses
     return losses.plugins_read(version)
 
 
@@ -630,7 +633,7 @@ def _apply(tree: dict, sets: dict[tuple, Any]) -> dict:
 
 def _validate(sets: dict[tuple, Any], current: dict, version: int, release: str | None,
               keys: dict[Key, Any]) -> None:
-    from migrator import validate
+    from migrator.checks import validate
     after = _apply(current, sets)
     before = current
     schema: int | str = release or version
@@ -764,7 +767,7 @@ def _replaced_tables(edit: Edit, current: dict) -> list[Finding]:
 def _explain(change: Change, edit: Edit) -> Change:
     if change.kind not in ("added", "set", "dropped") or not edit.notes:
         return change
-    from migrator.report import parse_dotted
+    from migrator.core.paths import parse_dotted
     path = change.to_path or change.from_path
     if not path:
         return change

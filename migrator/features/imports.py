@@ -1,6 +1,6 @@
 """A config and the files it imports, migrated as one set, each kept in its own file.
 
-    from migrator.imports import migrate_set
+    from migrator.features.imports import migrate_set
     result = migrate_set(Path("/etc/containerd/config.toml"), to=3)
     result.texts            # {path: migrated text}, in the order containerd loads them
     result.findings         # about the set: missing files, cycles, mixed versions, merging
@@ -40,9 +40,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from migrator import catalog, engine, loading, rules
-from migrator.errors import ConfigError
-from migrator.report import Finding, MigrationResult, dotted, parse_dotted
+from migrator.core import catalog
+from migrator.core import engine
+from migrator.core import loading
+from migrator.core import rules
+from migrator.core.errors import ConfigError
+from migrator.core.paths import dotted, parse_dotted
+from migrator.core.results import Finding, MigrationResult
 
 __all__ = ["migrate_set", "write_set", "SetResult", "resolve_imports", "merge_trees"]
 
@@ -555,7 +559,7 @@ _MISSING = _Missing()
 def write_set(result: SetResult, *, backup_suffix: str | None = None) -> list[str]:
     """Write every file of an on-disk set whose text changed (atomically, like --in-place).
     Refuses a set with error findings. Returns the paths written."""
-    from migrator.write import write_atomic
+    from migrator.emit.write import write_atomic
 
     if not result.on_disk:
         raise ValueError("this set was read from a mapping; write its texts yourself")

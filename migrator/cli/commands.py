@@ -15,7 +15,8 @@ from typing import Any, BinaryIO
 
 import click
 
-from migrator import catalog
+from migrator.core import catalog
+from migrator.core.errors import bug_notice
 
 EXIT_OK, EXIT_CHECK, EXIT_ERROR, EXIT_LOSS = 0, 1, 2, 3
 STDIN = "-"
@@ -104,7 +105,7 @@ def main() -> None:
 @click.option("--containerd", metavar="X.Y", help="Release line, e.g. 2.1 (its own schema).")
 def schema_cmd(version: str | None, containerd: str | None) -> None:
     """Print the JSON Schema of a config version or of one containerd release line."""
-    from migrator.schema_export import schema_text
+    from migrator.checks.schema_export import schema_text
     try:
         text = schema_text(version=int(version) if version and version.isdigit() else version,
                            containerd=containerd)
@@ -188,16 +189,16 @@ def migrate_cmd(files: tuple[str, ...], to: int | None, containerd: str | None,
             ("--hosts-dir", hosts_dir is not None)) if on]
         if clash:
             raise click.UsageError(f"--lint does not go with {', '.join(clash)}")
-        from migrator.lint import lint_main
+        from migrator.cli.lint import lint_main
         sys.exit(lint_main(list(files), containerd=containerd, kubelet_config=kubelet_config,
                            kubernetes=kubernetes, fix=fix, fmt=fmt, with_imports=with_imports))
     if fix or kubelet_config or kubernetes or fmt != "text":
         raise click.UsageError("--fix, --kubelet-config, --kubernetes and --format go with --lint")
-    from migrator.errors import ConfigError
+    from migrator.core.errors import ConfigError
     from migrator.pipeline import resolve_target
     assignments = []
     if sets:
-        from migrator.settings import parse_assignment
+        from migrator.features.settings import parse_assignment
         for text in sets:
             try:
                 assignments.append(parse_assignment(text))
@@ -274,7 +275,7 @@ def _validate(files: tuple[str, ...], to: int | None, output: str | None, in_pla
 
 
 def _run(files: tuple[str, ...], job: _Job, report_json: str | None) -> int:
-    from migrator.progress import progress
+    from migrator.cli.progress import progress
 
     stdout = _binary_stdout()
     outcomes = []
@@ -311,7 +312,7 @@ def _process(name: str, job: _Job, stdout: BinaryIO) -> _Outcome:
 
 def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO,
                  secrets: set[str]) -> _Outcome:
-    from migrator.errors import ConfigError, LossError
+    from migrator.core.errors import ConfigError, LossError
     from migrator.pipeline import migrate
 
     if job.with_imports:
@@ -328,12 +329,12 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO,
     hosts: dict = {}
     try:
         if job.hosts_dir is not None:
-            from migrator.hosts import migrate_registry
+            from migrator.features.hosts import migrate_registry
             result, hosts = migrate_registry(data, to=job.to, containerd=job.containerd,
                                              allow_loss=job.allow_loss, hosts_dir=job.hosts_dir,
                                              overwrite=job.overwrite_hosts, file=display)
         elif job.sets:
-            from migrator.settings import apply_sets
+            from migrator.features.settings import apply_sets
             result = apply_sets(data, list(job.sets), to=job.to, containerd=job.containerd,
                                 allow_loss=job.allow_loss, file=display, version=job.read_as)
         else:
@@ -348,7 +349,7 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO,
         return _fail(display, clash)
     hosts_changed = {p: t for p, t in hosts.items() if _disk_text(p) != t}
     if hosts_changed and job.mode != "check":
-        from migrator.hosts import write_hosts
+        from migrator.features.hosts import write_hosts
         try:  # before the config: config_path never points at files that are not there
             write_hosts(hosts, overwrite=job.overwrite_hosts, hosts_dir=job.hosts_dir)
         except ConfigError as exc:
@@ -366,18 +367,18 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO,
         except OSError as exc:
             return _fail(display, f"{job.output}: cannot write: {_strerror(exc)}")
     elif job.mode == "in-place" and changed:
-        from migrator.write import write_atomic
+        from migrator.emit.write import write_atomic
         try:
             write_atomic(name, out, backup_suffix=job.backup, expect=before)
         except OSError as exc:
             return _fail(display, f"{display}: cannot write: {_strerror(exc)}")
     if job.diff and changed:
-        from migrator.hosts import redact_toml
+        from migrator.features.hosts import redact_toml
         _to_stdout(stdout, _scrub(unified_diff(redact_toml(result.input_text),
                                                redact_toml(result.text), display),
                                   secrets).encode("utf-8"))
     if job.diff:
-        from migrator.hosts import redact_toml
+        from migrator.features.hosts import redact_toml
         for path, text in hosts_changed.items():
             before_text = _disk_text(path)
             _to_stdout(stdout, _scrub(unified_diff(redact_toml(before_text or ""),
@@ -392,7 +393,7 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO,
 
 
 def _disk_text(path: Any) -> str | None:
-    from migrator.loading import read_regular
+    from migrator.core.loading import read_regular
     try:
         return read_regular(path).decode("utf-8")
     except (OSError, UnicodeDecodeError):
@@ -404,10 +405,10 @@ def _migrate_set(name: str, display: str, job: _Job, stdout: BinaryIO,
     """--with-imports: the root and every file it imports, migrated as one set."""
     from pathlib import Path
 
-    from migrator.errors import ConfigError, LossError
-    from migrator.hosts import redact_toml
-    from migrator.imports import migrate_set, write_set
-    from migrator.report import cut
+    from migrator.core.errors import ConfigError, LossError
+    from migrator.features.hosts import redact_toml
+    from migrator.features.imports import migrate_set, write_set
+    from migrator.core.secrets import cut
     secrets.update(_secrets_of_file(name))
     try:
         result = migrate_set(Path(name), to=job.to, containerd=job.containerd,
@@ -490,7 +491,7 @@ def _read(name: str) -> bytes:
     `/dev/zero` or a huge file cannot eat the memory. A FILE the user names may be a FIFO
     (`containerd-migrate <(cmd) --to 3`) or a device; files found by the run (imports, hosts.toml
     files) are read only when regular (loading.read_regular)."""
-    from migrator.loading import MAX_BYTES
+    from migrator.core.loading import MAX_BYTES
 
     if name == STDIN:
         return _binary_stdin().read(MAX_BYTES + 1)
@@ -502,7 +503,7 @@ def _write_file(path: str, data: bytes) -> None:
     """Atomically to a regular file; straight into a device or FIFO (`-o /dev/stdout`)."""
     import stat
 
-    from migrator.write import write_atomic
+    from migrator.emit.write import write_atomic
 
     try:
         mode = os.stat(path).st_mode
@@ -625,7 +626,7 @@ def _silence_stdout() -> None:
 
 def _fail(display: str, message: str, code: int = EXIT_ERROR,
           secrets: set[str] | None = None) -> _Outcome:
-    from migrator.report import cut
+    from migrator.core.secrets import cut
     message = cut(_scrub(_one_line(message), secrets), None)  # a 10 MB value: not a 10 MB line
     click.echo(message, err=True)
     return _Outcome(display, code, entry={"file": display, "error": message})
@@ -639,8 +640,8 @@ def _fail(display: str, message: str, code: int = EXIT_ERROR,
 def _secrets_of(data: bytes | str) -> set[str]:
     import tomllib
 
-    from migrator.loading import long_key
-    from migrator.report import secret_values, secret_values_in_text
+    from migrator.core.loading import long_key
+    from migrator.core.secrets import secret_values, secret_values_in_text
     try:
         text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
         if long_key(text) is None:  # such a key costs tomllib seconds and gigabytes
@@ -654,7 +655,7 @@ def _secrets_of(data: bytes | str) -> set[str]:
 
 
 def _secrets_of_file(path: str | None) -> set[str]:
-    from migrator.loading import read_regular
+    from migrator.core.loading import read_regular
     if not path or path.startswith("<"):
         return set()
     try:
@@ -664,7 +665,7 @@ def _secrets_of_file(path: str | None) -> set[str]:
 
 
 def _scrub(text: str, secrets: set[str] | None) -> str:
-    from migrator.report import scrub
+    from migrator.core.secrets import scrub
     return scrub(text, secrets or ())
 
 
@@ -720,17 +721,3 @@ def _internal_error(exc: BaseException, file: str | None = None,
                f"traceback)", err=True)
     return EXIT_ERROR
 
-
-def bug_notice() -> str:
-    """What to do about an internal error: always a bug, never the input's fault."""
-    from importlib import metadata
-    try:
-        version = metadata.version("containerd-migrate")
-    except metadata.PackageNotFoundError:  # a source tree that was never installed
-        version = "(version unknown)"
-    return (f"this is a bug in containerd-migrate {version}, please report it with the input "
-            f"file (secrets redacted)")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

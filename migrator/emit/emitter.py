@@ -9,11 +9,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from migrator import source, transforms
-from migrator.engine import Mapper, Plan, Target, dotted_path, leaves, map_entries
-from migrator.report import Change, dotted
-from migrator.rules import PLUGIN_LISTS, Rule
-from migrator.source import Document, Statement
+from migrator.core import source
+from migrator.core import transforms
+from migrator.core.engine import Mapper, Plan, Target, dotted_path, leaves, map_entries
+from migrator.core.results import Change
+from migrator.core.rules import PLUGIN_LISTS, Rule
+from migrator.core.source import Document, Statement
 
 
 @dataclass
@@ -260,7 +261,7 @@ class Emitter:
         return text[:at] + line + text[at:]
 
     def _order(self, table: tuple | None) -> list[str]:
-        from migrator.validate import node_at
+        from migrator.core.paths import node_at
         node = node_at(self.order_schema, table) if table is not None else None
         return node.get("x-containerd-order", []) if node else []
 

@@ -4,7 +4,7 @@ Binaries come from ``scripts/fetch-containerd.sh``, which puts upstream builds i
 ``$CACHE/bin/containerd-<version>`` and Debian builds in ``$CACHE/bin/containerd-debian-<version>``
 (``CACHE`` = ``$CONTAINERD_MIGRATE_CACHE`` or ``~/.cache/containerd-migrate``).
 
-    from migrator import oracle
+    from tests import oracle
     before = oracle.dump(old, v2_text)              # a release line (catalog.lines()) reads
     after = oracle.dump(new, v3_text)               # the original, another the migration
     oracle.compare(before.config, after.config, allowed=[("plugins", "x")])  # [] when equal
@@ -38,7 +38,7 @@ __all__ = [
     "normalize", "compare", "new_warnings",
 ]
 
-from migrator import catalog  # noqa: E402
+from migrator.core import catalog  # noqa: E402
 
 #: Release lines the upstream binaries cover (``scripts/fetch-containerd.sh`` unpacks one per line).
 LINES = tuple(name for name, entry in catalog.lines().items() if entry.binary)
@@ -49,7 +49,7 @@ TIMEOUT = 60.0
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)(?:-[a-z]+\.\d+)?")  # also 2.4.0-beta.0
 
 
-from migrator.report import SECRET_KEYS  # noqa: E402
+from migrator.core.secrets import SECRET_KEYS  # noqa: E402
 
 
 def cache_dir() -> Path:

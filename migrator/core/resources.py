@@ -3,7 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_PKG = Path(__file__).resolve().parent
+_PKG = Path(__file__).resolve().parent.parent  # migrator/
+
+
+def package_path(name: str) -> Path:
+    """rules/ or releases/: the knowledge files inside the package."""
+    return _PKG / name
 
 
 def data_path(name: str) -> Path:

@@ -12,7 +12,7 @@ input (a file that cannot be read or parsed, an unknown --containerd release, an
 kubelet config, an unknown format); with several files the worst wins (2 > 1 > 0), and the other
 files are still linted.
 
---fix rewrites each file that has safe fixes, atomically (migrator.write.write_atomic: temporary
+--fix rewrites each file that has safe fixes, atomically (migrator.emit.write.write_atomic: temporary
 file in the same directory, fsync, rename; a symlink's target is rewritten), and reports what is
 left. A file whose fixes are all unsafe is never touched. stdin ('-') is linted but not fixed.
 With with_imports, files named by `imports` (that exist here) are linted too, once each.
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
-from migrator.errors import ConfigError
+from migrator.core.errors import ConfigError
 
 EXIT_OK, EXIT_ERRORS, EXIT_BAD = 0, 1, 2
 FORMATS = ("text", "json", "sarif")
@@ -95,7 +95,7 @@ def lint_main(paths: list[str] | tuple[str, ...], *, containerd: str | None = No
                 if name == STDIN:
                     _fail(outcome, f"{display}: --fix cannot rewrite stdin; nothing written", err)
                 else:
-                    from migrator.write import write_atomic
+                    from migrator.emit.write import write_atomic
                     try:
                         write_atomic(name, result.fixed_text.encode("utf-8"))
                     except OSError as exc:
@@ -113,7 +113,7 @@ def lint_main(paths: list[str] | tuple[str, ...], *, containerd: str | None = No
             if os.environ.get(DEBUG_ENV) == "1":
                 import traceback
                 traceback.print_exception(exc, file=err)
-            from migrator.cli import bug_notice
+            from migrator.core.errors import bug_notice
             _fail(outcome, f"containerd-migrate: internal error: {display}: "
                            f"{type(exc).__name__}: {_one_line(exc)}; {bug_notice()} (set "
                            f"{DEBUG_ENV}=1 for the traceback)", err)
@@ -134,7 +134,7 @@ def lint_main(paths: list[str] | tuple[str, ...], *, containerd: str | None = No
 
 
 def _read(name: str, imported: bool = False) -> bytes:
-    from migrator.loading import MAX_BYTES, read_regular
+    from migrator.core.loading import MAX_BYTES, read_regular
     if name == STDIN:
         return sys.stdin.buffer.read(MAX_BYTES + 1)
     if imported:
@@ -147,7 +147,7 @@ def _imports_of(name: str, data: bytes) -> list[str]:
     import glob
     import tomllib
 
-    from migrator.loading import long_key
+    from migrator.core.loading import long_key
     try:
         text = data.decode("utf-8").lstrip("\ufeff")
         tree = tomllib.loads(text) if long_key(text) is None else {}
@@ -176,7 +176,7 @@ def _fail(outcome: _FileOutcome, message: str, err: IO[str]) -> None:
 
 
 def _one_line(message: object) -> str:
-    from migrator.report import cut, redact_urls
+    from migrator.core.secrets import cut, redact_urls
     return cut(redact_urls(" ".join(str(message).split("\n")).replace("\r", " ")))
 
 

@@ -11,10 +11,12 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from migrator import transforms
-from migrator.errors import ConfigError
-from migrator.report import Finding, dotted, redact
-from migrator.rules import PLUGIN_LISTS, Rule, RuleSet
+from migrator.core import transforms
+from migrator.core.errors import ConfigError
+from migrator.core.paths import dotted
+from migrator.core.results import Finding
+from migrator.core.secrets import redact
+from migrator.core.rules import PLUGIN_LISTS, Rule, RuleSet
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ a suggestion and a kind:
   images".pinned_images.sandbox. Short plugin IDs (`[plugins.cri]`) in a version 2+ file and
   `disabled_plugins` entries that are not URIs are reported here too.
 * "type": a value of the wrong TOML type, or a string that is not a Go duration.
-* "refused": never made here; migrator.decoding marks the type problems that containerd refuses
+* "refused": never made here; migrator.checks.decoding marks the type problems that containerd refuses
   to start with.
 * "other": everything else (version constant, missing `version`), and option-name lint:
 
@@ -43,9 +43,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Literal
 
-from migrator import catalog
-from migrator.report import dotted, redact
-from migrator.resources import data_path
+from migrator.core import catalog
+from migrator.core.paths import dotted, node_at
+from migrator.core.secrets import redact
+from migrator.core.resources import data_path
 
 ProblemKind = Literal["unknown-key", "type", "refused", "other"]
 
@@ -112,7 +113,7 @@ def _compiled(name: str) -> tuple[dict, bool]:
     """(the schema, whether `_errors` can check it), kept in the compiled cache
     (rules.compiled: marshal reads the schema in half the time of json, and the keyword survey
     of `_fast` is done once per schema file, not once per process)."""
-    from migrator import rules
+    from migrator.core import rules
 
     def build() -> tuple[dict, bool]:
         with open(schemas_dir() / name, encoding="utf-8") as fh:
@@ -747,25 +748,3 @@ def _suggest_elsewhere(key: str, path: tuple, root: dict) -> str | None:
     if len(hits) == 1:
         return dotted(hits[0])
     return None
-
-
-def node_at(schema: dict, path: tuple) -> dict | None:
-    """The schema of the value at a key path (following properties, then additionalProperties)."""
-    node: dict | None = schema
-    for key in path:
-        if node is None:
-            return None
-        props = node.get("properties", {})
-        if key in props:
-            node = props[key]
-        elif isinstance(node.get("additionalProperties"), dict):
-            node = node["additionalProperties"]
-        else:
-            return None
-        ref = node.get("$ref") if isinstance(node, dict) else None
-        if ref:
-            target: object = schema
-            for part in ref.lstrip("#/").split("/"):
-                target = target.get(part) if isinstance(target, dict) else None
-            node = target if isinstance(target, dict) else None
-    return node

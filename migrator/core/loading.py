@@ -20,8 +20,8 @@ import stat
 import tomllib
 from dataclasses import dataclass
 
-from migrator import source
-from migrator.errors import ConfigError
+from migrator.core import source
+from migrator.core.errors import ConfigError
 
 BOM = "\ufeff"
 MAX_BYTES = 16 * 1024 * 1024

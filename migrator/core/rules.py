@@ -12,12 +12,12 @@ import os
 import re
 import sys
 import zlib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from migrator.resources import data_path
+from migrator.core.resources import data_path, package_path
 
 RuleKind = Literal["move", "keep", "convert", "copy", "drop", "plugin", "entry", "check",
                    "spell"]
@@ -71,7 +71,7 @@ class Pattern:
         return self._spec  # type: ignore[attr-defined]
 
     def __str__(self) -> str:
-        from migrator.report import dotted
+        from migrator.core.paths import dotted
         return dotted(self.segments)
 
 
@@ -197,7 +197,7 @@ def _trie(rules) -> list:
 
 
 def release_key(release: str) -> tuple[int, ...]:
-    from migrator.catalog import release_key as key  # pre-releases ("2.4.0-beta.0") too
+    from migrator.core.catalog import release_key as key  # pre-releases ("2.4.0-beta.0") too
     return key(release)
 
 
@@ -340,7 +340,7 @@ def rule_sets() -> dict[tuple[int, int], RuleSet]:
     Parsing needs lark and the grammar (~0.2 s, most of a one-file run); the parsed rules are
     kept in the compiled cache (`compiled()`), keyed by checksums of the rules files, the grammar
     and this module, so any edit to them is a miss and a new parse."""
-    files = sorted((Path(__file__).parent / "rules").glob("*.rules"))
+    files = sorted(package_path("rules").glob("*.rules"))
     parsed: dict[tuple[int, int], RuleSet] = {}
 
     def parse() -> tuple:
@@ -400,7 +400,7 @@ def compiled(kind: str, inputs: list[Path], build: Callable[[], Any], *,
                tuple(_fingerprint(p, checksum) for p in inputs))
     except OSError:
         return build()
-    home = zlib.crc32(str(Path(__file__).resolve().parent).encode())  # one entry per checkout
+    home = zlib.crc32(str(package_path("rules")).encode())  # one entry per checkout
     path = cache_dir() / "compiled" / f"{kind}-{home:08x}.marshal"
     try:
         stored, data = marshal.loads(path.read_bytes())
@@ -529,7 +529,7 @@ def release_lines() -> dict[str, int]:
 
 @cache
 def _release_lines() -> dict[str, int]:
-    from migrator import catalog  # the release lines are catalog data (migrator/releases/)
+    from migrator.core import catalog  # the release lines are catalog data (migrator/releases/)
     return {name: entry.config_version for name, entry in catalog.lines().items()}
 
 

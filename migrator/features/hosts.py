@@ -1,6 +1,6 @@
 """CRI registry `mirrors` and `configs.*.tls` -> `hosts.toml` files under `config_path`.
 
-    from migrator.hosts import migrate_registry, write_hosts
+    from migrator.features.hosts import migrate_registry, write_hosts
     result, files = migrate_registry(text, to=3, hosts_dir="/etc/containerd/certs.d")
     result.text          # the config: config_path set, mirrors and configs.*.tls removed
     files                # {Path(".../docker.io/hosts.toml"): "...", ...}; nothing written yet
@@ -43,9 +43,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from migrator import catalog, engine, loading, rules
-from migrator.errors import ConfigError
-from migrator.report import Change, Finding, MigrationResult, dotted, is_secret, parse_dotted
+from migrator.core import catalog
+from migrator.core import engine
+from migrator.core import loading
+from migrator.core import rules
+from migrator.core.errors import ConfigError
+from migrator.core.paths import dotted, parse_dotted
+from migrator.core.results import Change, Finding, MigrationResult
+from migrator.core.secrets import is_secret
 
 __all__ = ["migrate_registry", "write_hosts", "plan_hosts", "host_directory", "check_host",
            "redact_toml", "HostsFile", "HOSTS_FILE", "CAPABILITIES"]
@@ -752,7 +757,7 @@ def write_hosts(files: dict[Path, str], overwrite: bool = False, *,
     symbolic link or a host directory resolving elsewhere is never written through. All files
     are checked before the first one is written; with `hosts_dir`, every file must be
     `hosts_dir/<host>/hosts.toml`. Returns the paths written."""
-    from migrator.write import write_atomic
+    from migrator.emit.write import write_atomic
 
     root = Path(os.path.normpath(os.fspath(hosts_dir))) if hosts_dir is not None else None
     for path in files:
@@ -802,8 +807,8 @@ def redact_toml(text: str) -> str:
     credential header such as `headers.Authorization`, and any inline table holding one)
     replaced by "<redacted>", and the user information of every URL, for diffs and logs. Text
     that does not parse only loses the user information of its URLs."""
-    from migrator import source
-    from migrator.report import redact_urls
+    from migrator.core import source
+    from migrator.core.secrets import redact_urls
     try:
         tree = tomllib.loads(text)
         doc = source.parse(text)

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from migrator import catalog
-from migrator.engine import Plan, has_prefix_in, under
-from migrator.report import dotted
+from migrator.core import catalog
+from migrator.core.resources import package_path
+from migrator.core.engine import Plan, has_prefix_in, under
+from migrator.core.paths import dotted
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Loss:
 
 
 def find(plan: Plan, input_problems: set[tuple], release: str, source_version: int) -> list[Loss]:
-    from migrator import validate
+    from migrator.checks import validate
 
     source_schema = schema(source_version)
     read_by_source = plugins_read(source_version)
@@ -110,8 +111,8 @@ def _references() -> dict[tuple, list[tuple[tuple, str, str]]]:
     """(path pattern, plugin type, why) by the pattern's first two segments (a plugin's table)."""
     import tomllib
 
-    from migrator.report import parse_dotted
-    data = tomllib.loads((Path(__file__).parent / "rules" / "plugin-references.toml").read_text())
+    from migrator.core.paths import parse_dotted
+    data = tomllib.loads((package_path("rules") / "plugin-references.toml").read_text())
     out: dict[tuple, list[tuple[tuple, str, str]]] = {}
     for ref in data["reference"]:
         for text in ref["paths"]:
@@ -130,7 +131,7 @@ _NONE = object()
 
 def _is_default(schema: dict, path: tuple, value: object) -> bool:
     """Whether containerd of the source version would use this value anyway."""
-    from migrator.validate import node_at
+    from migrator.core.paths import node_at
     node = node_at(schema, path)
     if node is None:
         return False
@@ -145,14 +146,14 @@ def _read(source: tuple, plugins: set[str]) -> bool:
 @cache
 def schema(version: int | str) -> dict:
     """The schema of a version or release line, shared: read it, never change it."""
-    from migrator import validate
+    from migrator.checks import validate
     return validate._load(validate._key(version))
 
 
 @cache
 def plugins_read(version: int | str) -> frozenset[str]:
     """Plugin table names a config version or release line reads, from its schema."""
-    from migrator import validate
+    from migrator.checks import validate
     names = _plugin_names().get(validate._key(version))
     if names is None:
         return frozenset(schema(version)["properties"]["plugins"].get("properties", {}))
@@ -163,7 +164,8 @@ def plugins_read(version: int | str) -> frozenset[str]:
 def _plugin_names() -> dict[str, tuple[str, ...]]:
     """The plugin names of every schema file, kept in the compiled cache: a run that needs
     them for all release lines reads one small file instead of ten schemas (~2 MB of JSON)."""
-    from migrator import rules, validate
+    from migrator.core import rules
+    from migrator.checks import validate
     files = sorted({*validate.VERSION_FILES.values(), *validate.LINE_FILES.values()})
 
     def build() -> dict[str, tuple[str, ...]]:
@@ -180,7 +182,7 @@ def _plugin_names() -> dict[str, tuple[str, ...]]:
 @cache
 def known_plugins(release: str | None = None) -> frozenset[str]:
     """Plugin URIs a release line has (all lines when None)."""
-    from migrator import rules
+    from migrator.core import rules
     lines = [release] if release else list(rules.release_lines())
     return frozenset().union(*(plugins_read(line) for line in lines))
 

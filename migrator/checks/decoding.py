@@ -20,8 +20,8 @@ import functools
 import json
 from typing import Any
 
-from migrator import validate
-from migrator.validate import SchemaProblem
+from migrator.checks import validate
+from migrator.checks.validate import SchemaProblem
 
 _MISSING = object()
 
@@ -140,7 +140,7 @@ def refusing_lines(tree: dict, version: int | str, path: tuple) -> list[str]:
     plugins = schema.get("properties", {}).get("plugins", {}).get("properties", {})
     where = _where(path, len(path) >= 2 and path[1] in plugins)
     expected, given = expected_kind(nodes[-1], path), given_kind(value)
-    from migrator import catalog
+    from migrator.core import catalog
     decoders = {name: line.data.get("decoder") for name, line in catalog.lines().items()}
     if any(not decoders.get(line) or _tolerated(decoders[line], where, expected, given)
            for line in lines):

@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).resolve().parent / "releases"
+DATA = Path(__file__).resolve().parent.parent / "releases"
 _RELEASE = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+)(?:-([a-z]+)\.?(\d+))?)?")
 
 

@@ -1,0 +1,1 @@
+"""Checks of a plan and its output: verify, account, validate against schemas."""

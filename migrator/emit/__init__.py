@@ -1,0 +1,1 @@
+"""Emit: the plan written into the original text, and files written atomically."""

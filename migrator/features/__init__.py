@@ -1,0 +1,1 @@
+"""Features that contribute edits to the plan: settings, hosts.toml, imports."""
