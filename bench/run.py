@@ -18,7 +18,11 @@ Sections:
   lib     `migrate(text, to=3)` against tomlkit parse + dump of the same text (the floor of a
           comment-preserving rewrite)
   rss     peak RSS of the CLI process (one file, and the batch)
-  scale   generated version 2 configs with 10 ... 10,000 runtimes: wall time, time per runtime
+  scale   generated version 2 configs with 10 ... 10,000 runtimes: wall time, time per runtime,
+          and the CLI's peak RSS at 10,000
+  version `containerd-migrate --version` against `python -c pass`
+  hosts   `--hosts-dir` with 250, 1,000 and 5,000 registry mirrors (bench/hosts_scale.py)
+  lint    `--lint` with one finding per runtime, 100 and 400 runtimes (bench/lint_scale.py)
 """
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "real"
 DEFAULT_FILE = REPO / "examples" / "config-v2.toml"
-SECTIONS = ("batch", "one", "lib", "rss", "scale")
+SECTIONS = ("version", "batch", "one", "lib", "rss", "scale", "hosts", "lint")
 SCALES = (10, 100, 1000, 10000)
 
 
@@ -180,6 +184,32 @@ def runtimes_config(n: int) -> str:
     return "".join(parts)
 
 
+def mirrors_config(n: int) -> str:
+    """A version 2 config with n registries, each with a mirror endpoint; every fifth has TLS
+    settings (they move to hosts.toml too)."""
+    cri = 'plugins."io.containerd.grpc.v1.cri"'
+    parts = ["version = 2\n\n", f"[{cri}.registry]\n\n"]
+    for i in range(n):
+        parts.append(f'[{cri}.registry.mirrors."reg{i}.example.com"]\n'
+                     f'  endpoint = ["https://mirror{i}.example.net", "https://reg{i}.example.com"]\n')
+        if i % 5 == 0:
+            parts.append(f'[{cri}.registry.configs."mirror{i}.example.net".tls]\n'
+                         f'  ca_file = "/etc/containerd/certs/{i}.pem"\n')
+    return "".join(parts)
+
+
+def option_level_config(n: int) -> str:
+    """A version 2 config with n runc runtimes, each with SystemdCgroup one table too high (one
+    lint finding per runtime)."""
+    cri = 'plugins."io.containerd.grpc.v1.cri"'
+    parts = ["version = 2\n\n"]
+    for i in range(n):
+        parts.append(f"[{cri}.containerd.runtimes.r{i}]\n"
+                     f'  runtime_type = "io.containerd.runc.v2"\n'
+                     f"  SystemdCgroup = true\n\n")
+    return "".join(parts)
+
+
 # ----------------------------------------------------------------------------------- sections
 
 class Bench:
@@ -280,6 +310,18 @@ class Bench:
                  m / c <= 1.5)
         self.row("one file: of which `python -c pass` (interpreter start)", ms(p))
 
+    def version(self) -> None:
+        n = max(self.rounds * 4, 11)
+        print(f"version: `containerd-migrate --version`, {n} interleaved runs", flush=True)
+        ours, floor = [], []
+        for r in range(n):
+            cmds = [(ours, self.cli + ["--version"]), (floor, [sys.executable, "-c", "pass"])]
+            for out, cmd in (cmds if r % 2 else cmds[::-1]):
+                out.append(run(cmd)[0])
+        o, f = median(ours), median(floor)
+        self.row("`containerd-migrate --version`", ms(o), "<= 40 ms", o <= 0.040)
+        self.row("`python -c pass` (interpreter start, for scale)", ms(f))
+
     def lib(self) -> None:
         import tomlkit
         from migrator import migrate
@@ -332,12 +374,9 @@ class Bench:
         one = max(peak_rss(self.cli + [str(self.one), "--to", "3"]) for _ in range(3))
         files = [str(p) for p in self.files]
         many = max(peak_rss(self.cli + ["--to", "3", "--check", *files]) for _ in range(3))
-        big = runtimes_config(10000)
-        scale = peak_rss(self.cli + ["-", "--to", "3"], stdin=big.encode())
         for what, kib in (("one file", one), (f"batch of {len(files)} files", many)):
             self.row(f"peak RSS, CLI, {what}", f"{kib / 1024:.1f} MiB", "<= 40 MiB",
                      kib / 1024 <= 40)
-        self.row("peak RSS, CLI, 10,000 runtimes (for scale)", f"{scale / 1024:.1f} MiB")
         self.row("peak RSS, `python -c pass` (for scale)", f"{floor / 1024:.1f} MiB")
 
     def scale(self) -> None:
@@ -362,10 +401,55 @@ class Bench:
             per[n] = lb / n
             self.row(f"scale: {n:>6,} runtimes ({len(text) // 1024} KiB)",
                      f"library {ms(lb)} ({lb / n * 1e6:.0f} us/runtime), CLI {ms(cli)}",
-                     "<= 5 s" if n == 10000 else "", (cli <= 5) if n == 10000 else None)
+                     "<= 3 s" if n == 10000 else "", (cli <= 3) if n == 10000 else None)
+            if n == 10000:
+                kib = peak_rss(self.cli + ["-", "--to", "3"], stdin=text.encode())
+                self.row("scale: peak RSS, CLI, 10,000 runtimes", f"{kib / 1024:.1f} MiB",
+                         "<= 100 MiB", kib / 1024 <= 100)
         flat = per[10000] / per[100]
         self.row("scale: time per runtime, 10,000 / 100", f"{flat:.2f}x", "flat (<= 1.5x)",
                  flat <= 1.5)
+
+    def _timed(self, cmd_for, sizes, reps: int = 3) -> dict[int, float]:
+        """Median wall time of the CLI on a generated file of each size (cmd_for(path))."""
+        out = {}
+        for n, text in sizes:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "config.toml"
+                path.write_text(text)
+                walls = []
+                for r in range(reps):
+                    wall, code = run(cmd_for(path, Path(tmp) / f"certs.d.{r}"))
+                    if code not in (0, 1):
+                        sys.exit(f"bench: the CLI exited {code} on {n}")
+                    walls.append(wall)
+            out[n] = median(walls)
+        return out
+
+    def hosts(self) -> None:
+        sizes = (250, 1000, 5000)
+        print(f"hosts: `--hosts-dir` with {', '.join(map(str, sizes))} mirrors", flush=True)
+        walls = self._timed(lambda f, d: self.cli + [str(f), "--to", "3", "--hosts-dir", str(d)],
+                            [(n, mirrors_config(n)) for n in sizes])
+        for n in sizes:
+            self.row(f"hosts: {n:,} mirrors", f"{ms(walls[n])} ({walls[n] / n * 1e3:.2f} ms/mirror)",
+                     "< 5 s" if n == 5000 else "", (walls[n] < 5) if n == 5000 else None)
+        ratio = (walls[5000] / 5000) / (walls[250] / 250)
+        self.row("hosts: time per mirror, 5,000 / 250", f"{ratio:.2f}x", "linear (<= 1.5x)",
+                 ratio <= 1.5)
+
+    def lint(self) -> None:
+        sizes = (100, 400, 1000)
+        print(f"lint: `--lint`, one finding per runtime, {', '.join(map(str, sizes))} runtimes",
+              flush=True)
+        walls = self._timed(lambda f, d: self.cli + ["--lint", str(f)],
+                            [(n, option_level_config(n)) for n in sizes])
+        for n in sizes:
+            self.row(f"lint: {n:,} runtimes", f"{ms(walls[n])} ({walls[n] / n * 1e3:.2f} ms/runtime)",
+                     "< 1 s" if n == 400 else "", (walls[n] < 1) if n == 400 else None)
+        ratio = (walls[1000] / 1000) / (walls[100] / 100)
+        self.row("lint: time per runtime, 1,000 / 100", f"{ratio:.2f}x", "linear (<= 1.5x)",
+                 ratio <= 1.5)
 
     def table(self) -> str:
         lines = ["| measurement | figure | target | |", "|---|---|---|---|"]
@@ -410,8 +494,9 @@ def main() -> None:
     for name in wanted:
         if name not in SECTIONS:
             sys.exit(f"bench: unknown section {name!r} (known: {', '.join(SECTIONS)})")
-        {"batch": bench.batch, "one": bench.one_file, "lib": bench.lib, "rss": bench.rss,
-         "scale": bench.scale}[name]()
+        {"version": bench.version, "batch": bench.batch, "one": bench.one_file,
+         "lib": bench.lib, "rss": bench.rss, "scale": bench.scale, "hosts": bench.hosts,
+         "lint": bench.lint}[name]()
     print()
     print(f"Machine: {machine()}")
     print()
