@@ -427,19 +427,20 @@ class Bench:
         return out
 
     def hosts(self) -> None:
-        sizes = (250, 1000, 5000)
+        sizes = self.args.hosts_sizes
         print(f"hosts: `--hosts-dir` with {', '.join(map(str, sizes))} mirrors", flush=True)
         walls = self._timed(lambda f, d: self.cli + [str(f), "--to", "3", "--hosts-dir", str(d)],
                             [(n, mirrors_config(n)) for n in sizes])
         for n in sizes:
             self.row(f"hosts: {n:,} mirrors", f"{ms(walls[n])} ({walls[n] / n * 1e3:.2f} ms/mirror)",
                      "< 5 s" if n == 5000 else "", (walls[n] < 5) if n == 5000 else None)
-        ratio = (walls[5000] / 5000) / (walls[250] / 250)
-        self.row("hosts: time per mirror, 5,000 / 250", f"{ratio:.2f}x", "linear (<= 1.5x)",
+        lo, hi = sizes[0], sizes[-1]
+        ratio = (walls[hi] / hi) / (walls[lo] / lo)
+        self.row(f"hosts: time per mirror, {hi:,} / {lo:,}", f"{ratio:.2f}x", "linear (<= 1.5x)",
                  ratio <= 1.5)
 
     def lint(self) -> None:
-        sizes = (100, 400, 1000)
+        sizes = self.args.lint_sizes
         print(f"lint: `--lint`, one finding per runtime, {', '.join(map(str, sizes))} runtimes",
               flush=True)
         walls = self._timed(lambda f, d: self.cli + ["--lint", str(f)],
@@ -447,8 +448,9 @@ class Bench:
         for n in sizes:
             self.row(f"lint: {n:,} runtimes", f"{ms(walls[n])} ({walls[n] / n * 1e3:.2f} ms/runtime)",
                      "< 1 s" if n == 400 else "", (walls[n] < 1) if n == 400 else None)
-        ratio = (walls[1000] / 1000) / (walls[100] / 100)
-        self.row("lint: time per runtime, 1,000 / 100", f"{ratio:.2f}x", "linear (<= 1.5x)",
+        lo, hi = sizes[0], sizes[-1]
+        ratio = (walls[hi] / hi) / (walls[lo] / lo)
+        self.row(f"lint: time per runtime, {hi:,} / {lo:,}", f"{ratio:.2f}x", "linear (<= 1.5x)",
                  ratio <= 1.5)
 
     def table(self) -> str:
@@ -478,6 +480,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--only", default=",".join(SECTIONS),
                     help=f"comma-separated sections ({', '.join(SECTIONS)})")
+    sizes = lambda s: tuple(int(x) for x in s.split(","))  # noqa: E731
+    ap.add_argument("--hosts-sizes", type=sizes, default=(250, 1000, 5000),
+                    help="mirror counts for `hosts` (smallest and largest give the ratio)")
+    ap.add_argument("--lint-sizes", type=sizes, default=(100, 400, 1000),
+                    help="runtime counts for `lint`")
     ap.add_argument("--checkout", default=str(REPO),
                     help="the checkout whose migrator/ is measured (default: this one)")
     ap.add_argument("--no-compile", action="store_true",
