@@ -80,16 +80,13 @@ def _lint(data: str | bytes, opts: _Options) -> LintResult:
     ctx = _run(data, opts)
     findings = ctx.findings
     original = ("\ufeff" if ctx.had_bom else "") + ctx.text
-    tried: dict[str, bool] = {}
+    fixes = list({repr(f.fix): f.fix for f in findings if f.fix is not None}.items())
+    verdicts = dict(zip((k for k, _ in fixes), fixer.applicable(ctx.text, [x for _, x in fixes])))
     strip_bom = False
     for f in findings:
-        if f.fix is None:
-            continue
-        key = repr(f.fix)
-        if key not in tried:
-            tried[key] = fixer.applies(ctx.text, f.fix)
-        f.fixable = tried[key]
-        strip_bom = strip_bom or (f.fixable and f.fix.strip_bom)
+        if f.fix is not None:
+            f.fixable = verdicts[repr(f.fix)]
+            strip_bom = strip_bom or (f.fixable and f.fix.strip_bom)
     fixed_text = None
     resolved: list[Finding] = []
     if any(f.fixable for f in findings):
@@ -118,9 +115,10 @@ def _order(f: Finding) -> tuple:
 
 
 def _fix_loop(ctx: Context, opts: _Options) -> tuple[str, set[tuple]]:
-    """Apply fixes one at a time, re-linting in between, so that every fix is computed in the
-    coordinates of the text it edits; a fix that fails or does not resolve its finding is
-    skipped."""
+    """Apply the fixes round by round, re-linting in between, so that every fix is computed in
+    the coordinates of the text it edits. A round applies all pending fixes at once; when that
+    fails (a fix raises, changes nothing or adds errors), it tries the first half, and so on
+    down to one fix, which is then skipped. Linear in the file when the fixes agree."""
     current = ctx.text
     findings = ctx.findings
     bad: set[tuple] = set()
@@ -129,33 +127,41 @@ def _fix_loop(ctx: Context, opts: _Options) -> tuple[str, set[tuple]]:
     for _ in range(_MAX_ROUNDS):
         todo = sorted((f for f in findings if f.fix is not None and not _bom_only(f.fix)
                        and _key(f) not in bad), key=_order)
+        again = {_key(f) for f in todo if _key(f) in applied}  # fixed once and back: leave it
+        bad |= again
+        todo = [f for f in todo if _key(f) not in again]
         if not todo:
             break
-        f = todo[0]
-        k = _key(f)
-        if k in applied:   # fixed once and back again: leave it
-            bad.add(k)
-            continue
-        assert f.fix is not None
-        try:
-            new = fixer.apply(current, f.fix)
-        except fixer.FixError:
-            bad.add(k)
-            continue
-        if new == current:
-            bad.add(k)
-            continue
-        after = _run(new, opts).findings
-        if _new_errors(findings, after):
-            # judged by the release it targets, the fix makes things worse (e.g. CRI settings
-            # written into a versionless file that 2.0-2.2 then lose, facts B3): leave it
-            bad.add(k)
-            refused.add(k)
-            continue
-        applied.add(k)
-        current = new
-        findings = after
+        while todo:
+            new, after, worse = _try(current, findings, todo, opts)
+            if new is not None:
+                applied.update(_key(f) for f in todo)
+                current, findings = new, after
+                break
+            if len(todo) == 1:
+                bad.add(_key(todo[0]))
+                if worse:
+                    # judged by the release it targets, the fix makes things worse (e.g. CRI
+                    # settings written into a versionless file that 2.0-2.2 then lose, facts B3)
+                    refused.add(_key(todo[0]))
+                break
+            todo = todo[:len(todo) // 2]
     return current, refused
+
+
+def _try(current: str, findings: list[Finding], todo: list[Finding],
+         opts: _Options) -> tuple[str | None, list[Finding], bool]:
+    """(the new text and its findings, or None; whether it was refused for adding errors)."""
+    try:
+        new = fixer.apply(current, fixer.merge([f.fix for f in todo if f.fix is not None]))
+    except fixer.FixError:
+        return None, findings, False
+    if new == current:
+        return None, findings, False
+    after = _run(new, opts).findings
+    if _new_errors(findings, after):
+        return None, findings, True
+    return new, after, False
 
 
 def _new_errors(before: list[Finding], after: list[Finding]) -> bool:

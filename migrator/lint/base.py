@@ -244,25 +244,41 @@ class Context:
         self.claimed.add(tuple(path))
 
     def is_claimed(self, path: tuple) -> bool:
-        return any(path[:len(c)] == c or c[:len(path)] == path for c in self.claimed)
+        """Whether a finding already claimed this path, a table above it or a key below it."""
+        path = tuple(path)
+        if any(path[:i] in self.claimed for i in range(1, len(path) + 1)):
+            return True
+        below = self.cache.get("claimed-prefixes")
+        if below is None or below[0] != len(self.claimed):  # claims only grow
+            below = (len(self.claimed), {c[:i] for c in self.claimed for i in range(1, len(c))})
+            self.cache["claimed-prefixes"] = below
+        return path in below[1]
 
     # -- positions ---------------------------------------------------------------------------
     def position(self, path: tuple) -> tuple[int | None, int | None]:
         """Where a key path is written: its own statement, else the first statement inside it,
         else the closest enclosing one."""
         path = tuple(path)
-        sts = self.doc.statements
-        for st in sts:
-            if st.path == path:
-                return self._where(st)
-        for st in sts:
-            if st.path[:len(path)] == path:
-                return self._where(st)
-        best = None
-        for st in sts:
-            if path[:len(st.path)] == st.path and (best is None or len(st.path) > len(best.path)):
-                best = st
-        return self._where(best) if best else (None, None)
+        own, inside = self._statement_index()
+        st = own.get(path) or inside.get(path)
+        if st is None:  # the closest enclosing statement
+            st = next((own[path[:i]] for i in range(len(path) - 1, 0, -1) if path[:i] in own),
+                      None)
+        return self._where(st) if st else (None, None)
+
+    def _statement_index(self) -> tuple[dict[tuple, source.Statement],
+                                        dict[tuple, source.Statement]]:
+        """The first statement at each key path, and the first one below each table path,
+        built once per file (a lookup per finding, not a scan)."""
+        if "statement-index" not in self.cache:
+            own: dict[tuple, source.Statement] = {}
+            inside: dict[tuple, source.Statement] = {}
+            for st in self.doc.statements:
+                own.setdefault(st.path, st)
+                for i in range(1, len(st.path)):
+                    inside.setdefault(st.path[:i], st)
+            self.cache["statement-index"] = (own, inside)
+        return self.cache["statement-index"]
 
     def _where(self, st: source.Statement) -> tuple[int, int]:
         """A header's position is its opening bracket; a key's, the key."""
@@ -274,12 +290,20 @@ class Context:
 
     def entry_position(self, key: str, index: int) -> tuple[int | None, int | None]:
         """Where entry `index` of a top-level array such as disabled_plugins is written."""
-        for st in self.doc.statements:
-            if st.path == (key,) and st.kind == "keyvalue":
-                if st.elements and index < len(st.elements):
-                    return self.doc.position(st.elements[index][0])
-                return st.line, st.col
-        return None, None
+        st = next((s for s in self._statements_at((key,)) if s.kind == "keyvalue"), None)
+        if st is None:
+            return None, None
+        if st.elements and index < len(st.elements):
+            return self.doc.position(st.elements[index][0])
+        return st.line, st.col
+
+    def _statements_at(self, path: tuple) -> list[source.Statement]:
+        if "statements-at" not in self.cache:
+            at: dict[tuple, list[source.Statement]] = {}
+            for s in self.doc.statements:
+                at.setdefault(s.path, []).append(s)
+            self.cache["statements-at"] = at
+        return self.cache["statements-at"].get(path, [])
 
     # -- reading -----------------------------------------------------------------------------
     def get(self, path: tuple, default: Any = None) -> Any:

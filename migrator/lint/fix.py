@@ -16,6 +16,7 @@ from typing import Any
 from migrator.core import catalog
 from migrator.core import engine
 from migrator.core import source
+from migrator.core.errors import ConfigError
 from migrator.emit.emitter import Emitter
 from migrator.lint.base import Fix, schema
 from migrator.core.paths import dotted
@@ -72,7 +73,7 @@ def apply(text: str, fix: Fix) -> str:
     sets = {tuple(p): v for p, v in fix.sets}
     try:
         plan = engine.plan(tree, chain, drops or None, sets=sets or None)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ConfigError, ValueError, KeyError, TypeError) as exc:  # a shape conflict among them
         raise FixError(str(exc)) from None
     for d in plan.dropped:
         if not any(d.path[:len(p)] == p for p in drops):
@@ -160,6 +161,78 @@ def _quoted(name: str, quote: str) -> str:
     if quote == "'":
         return f"'{name}'"
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def merge(fixes: list[Fix]) -> Fix:
+    """One fix that does what all of `fixes` do, in the same coordinates (FixError when two
+    want different things of the same entry or version)."""
+    versions = {f.version for f in fixes if f.version is not None}
+    entries: dict[str, tuple[str, ...]] = {}
+    for f in fixes:
+        for name, new in f.entries:
+            if entries.setdefault(name, new) != new:
+                raise FixError(f"two fixes rename the entry {name!r} differently")
+    if len(versions) > 1:
+        raise FixError("two fixes write different versions")
+    return Fix("; ".join(dict.fromkeys(f.description for f in fixes)),
+               moves=tuple(m for f in fixes for m in f.moves),
+               converts=tuple(c for f in fixes for c in f.converts),
+               drops=tuple(d for f in fixes for d in f.drops),
+               sets=tuple(s for f in fixes for s in f.sets),
+               entries=tuple(entries.items()), version=versions.pop() if versions else None,
+               strip_bom=any(f.strip_bom for f in fixes))
+
+
+def applicable(text: str, fixes: list[Fix]) -> list[bool]:
+    """Which of `fixes` apply to `text` (apply() succeeds and changes something). Fixes that can
+    be applied together are judged in one pass; a group that fails is halved, so the cost is
+    linear in the file when the fixes agree, which is the rule, not one pass per fix. A fix
+    that applies only beside another counts, as --fix applies them together too."""
+    verdict = [False] * len(fixes)
+    tree: dict | None = None
+
+    def judge(group: list[int]) -> None:
+        nonlocal tree
+        if len(group) == 1:
+            verdict[group[0]] = applies(text, fixes[group[0]])
+            return
+        try:
+            ok = apply(text, merge([fixes[i] for i in group])) != text
+        except FixError:
+            ok = False
+        if ok:
+            tree = tomllib.loads(text) if tree is None else tree
+            for i in group:  # together they change the text: each that names something does
+                verdict[i] = _touches(tree, fixes[i])
+            return
+        half = len(group) // 2
+        judge(group[:half])
+        judge(group[half:])
+
+    if fixes:
+        judge(list(range(len(fixes))))
+    return verdict
+
+
+def _touches(tree: dict, fix: Fix) -> bool:
+    """Whether a fix names something the file has (a fix of nothing changes nothing)."""
+    if fix.sets or fix.strip_bom or (fix.version is not None and tree.get("version") != fix.version):
+        return True
+    if any(_has(tree, tuple(src)) for src, _ in fix.moves) or \
+            any(_has(tree, tuple(c[0])) for c in fix.converts) or \
+            any(_has(tree, tuple(d)) for d in fix.drops):
+        return True
+    names = {v for k in LISTS for v in (tree.get(k) or ()) if isinstance(v, str)} \
+        if isinstance(tree, dict) else set()
+    return any(name in names for name, _ in fix.entries)
+
+
+def _has(tree: Any, path: tuple) -> bool:
+    for k in path:
+        if not isinstance(tree, dict) or k not in tree:
+            return False
+        tree = tree[k]
+    return True
 
 
 def applies(text: str, fix: Fix) -> bool:
