@@ -13,6 +13,7 @@ from migrator.emit.emitter import Emitter
 from migrator.core.errors import ConfigError, LossError
 from migrator.core.paths import dotted
 from migrator.core.results import Change, Finding, MigrationResult
+from migrator.core.secrets import secret_values
 
 
 class InternalError(RuntimeError):
@@ -51,18 +52,22 @@ UNSET = object()  # as a value in `sets`: remove the key
 
 def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None = None,
             allow_loss: bool = False, file: str = "<string>",
-            sets: dict[tuple, object] | None = None) -> MigrationResult:
+            sets: dict[tuple, object] | None = None,
+            loaded: loading.Loaded | None = None) -> MigrationResult:
     """Migrate a config to a version (`to`) or to what a containerd release line reads.
 
     `sets` maps key paths of the target version to values to write there (UNSET removes),
-    so one pass can edit and migrate; untouched lines stay as they are."""
+    so one pass can edit and migrate; untouched lines stay as they are. `loaded`: `text`
+    already loaded (a feature that read it to plan its edits), so it is parsed once."""
     try:
         to, release = resolve_target(to, containerd)
     except ConfigError as exc:
         raise exc.with_file(file) from None
-    loaded = loading.load(text, file, supported_versions())
+    if loaded is None:
+        loaded = loading.load(text, file, supported_versions())
     result = MigrationResult(text=loaded.text, source_version=loaded.version,
-                             target_version=to, input_text=_as_text(text), file=file)
+                             target_version=to, input_text=_as_text(text), file=file,
+                             secrets=frozenset(secret_values(loaded.tree)))
     if loaded.had_bom:
         result.changes.append(Change(
             "encoding", "utf8-bom", "UTF-8 byte-order mark removed: containerd 2.x refuses a "

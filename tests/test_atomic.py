@@ -474,3 +474,19 @@ def test_a_file_deleted_during_an_in_place_run_is_not_recreated(
     assert r.exit_code == 2
     assert r.stderr.startswith("config.toml: cannot write: the file vanished")
     assert listing(config.parent) == []
+
+
+def test_write_many_is_all_or_nothing_before_the_renames(tmp_path):
+    """write_many (thousands of hosts.toml files): one target that may not be replaced stops
+    the run before any rename; no target changes and no temporary file stays."""
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    a.write_text("old a")
+    c.mkdir()  # a directory is not a file to replace
+    with pytest.raises(OSError):
+        write.write_many({str(a): b"new a", str(b): b"new b", str(c): b"new c"})
+    assert a.read_text() == "old a" and not b.exists() and c.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "c"]
+    written = write.write_many({str(a): b"new a", str(b): b"new b"})
+    assert written == [str(a), str(b)]
+    assert (a.read_text(), b.read_text()) == ("new a", "new b")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "c"]

@@ -71,6 +71,7 @@ class _Job:
     read_as: int | None = None
     report: str | None = None       # --report-json, a file: written last, so checked first
     report_refused: bool = False    # it turned out to be a file this run reads or writes
+    wants_report: bool = False      # --report-json, to a file or stdout
 
 
 class _Entry(click.Group):
@@ -221,6 +222,7 @@ def migrate_cmd(files: tuple[str, ...], to: int | None, containerd: str | None,
     if with_imports and (job.mode in ("stdout", "output") or STDIN in files):
         raise click.UsageError("--with-imports writes several files: use --in-place, --diff "
                                "or --check")
+    job.wants_report = report_json is not None
     if report_json is not None and report_json != STDIN:
         job.report = report_json
         problem = _report_problem(report_json, files, job)
@@ -325,7 +327,6 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO,
         data = _read(name)
     except OSError as exc:
         return _fail(display, f"{display}: {_strerror(exc)}")
-    secrets.update(_secrets_of(data))
     hosts: dict = {}
     try:
         if job.hosts_dir is not None:
@@ -341,9 +342,14 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO,
             result = migrate(data, to=job.to, containerd=job.containerd,
                              allow_loss=job.allow_loss, file=display)
     except LossError as exc:
-        return _fail(display, str(exc), EXIT_LOSS, secrets)
+        return _fail(display, str(exc), EXIT_LOSS, secrets | _secrets_of(data))
     except ConfigError as exc:
-        return _fail(display, str(exc), secrets=secrets)
+        return _fail(display, str(exc), secrets=secrets | _secrets_of(data))
+    except BaseException:
+        secrets.update(_secrets_of(data))  # for the internal error's message
+        raise
+    # the values to scrub from every message: from the tree the pipeline read, else read here
+    secrets.update(result.secrets if result.secrets is not None else _secrets_of(data))
     clash = _report_clash(job, list(hosts), "a hosts.toml file")
     if clash is not None:
         return _fail(display, clash)
@@ -389,7 +395,8 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO,
     if not job.quiet:
         click.echo(_scrub(result.format_text(), secrets), err=True, nl=False)
     code = EXIT_CHECK if job.check and changed else EXIT_OK
-    return _Outcome(display, code, changed, entry=_scrub_data(result.to_json(), secrets))
+    return _Outcome(display, code, changed,
+                    entry=_scrub_data(result.to_json(), secrets) if job.wants_report else {})
 
 
 def _disk_text(path: Any) -> str | None:

@@ -1,8 +1,27 @@
 """Key paths as tuples, and their dotted TOML spelling for people (reports, messages)."""
 from __future__ import annotations
 
-import json
+import re
 from typing import Any
+
+
+_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"',
+            "\\": "\\\\"}
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]')
+_UNESCAPES = {v[1]: k for k, v in _ESCAPES.items()}
+_ESCAPED = re.compile(r"\\(?:([btnfr\"\\])|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8}))")
+
+
+def toml_string(text: str) -> str:
+    """A TOML basic string, escaped as tomlkit escapes it (control characters, quote and
+    backslash; everything else as it is)."""
+    return '"' + _NEEDS_ESCAPE.sub(lambda m: _ESCAPES.get(m.group()) or
+                                   f"\\u{ord(m.group()):04x}", text) + '"'
+
+
+def _unescape(body: str) -> str:
+    return _ESCAPED.sub(lambda m: _UNESCAPES[m.group(1)] if m.group(1) else
+                        chr(int(m.group(2) or m.group(3), 16)), body)
 
 
 def dotted(path: tuple[Any, ...] | list[Any]) -> str:
@@ -14,23 +33,31 @@ def dotted(path: tuple[Any, ...] | list[Any]) -> str:
             continue
         text = str(part)
         bare = text and all(c.isalnum() or c in "-_" for c in text) and text.isascii()
-        out.append(("." if out else "") + (text if bare else json.dumps(text)))
+        out.append(("." if out else "") + (text if bare else toml_string(text)))
     return "".join(out)
 
+
+_PART = re.compile(r"""\s*(?:\[(\d+)\]|([A-Za-z0-9_-]+)|("(?:[^"\\]|\\.)*")|'([^']*)')\s*(\.?)""")
 
 
 def parse_dotted(text: str) -> tuple:
     """Inverse of `dotted`: TOML key segments, with `[N]` array indexes as ints."""
-    import re
-
-    from migrator.core import source
     out: list = []
-    for piece in re.split(r"(\[\d+\])", text):
-        if re.fullmatch(r"\[\d+\]", piece):
-            out.append(int(piece[1:-1]))
-        elif piece.strip("."):
-            doc = source.parse(f"[{piece.strip('.')}]\n")
-            out.extend(p.name for p in doc.statements[0].parts)
+    at = 0
+    while at < len(text):
+        m = _PART.match(text, at)
+        if m is None:
+            raise ValueError(f"not a dotted key path: {text!r}")
+        index, bare, basic, literal, dot = m.groups()
+        if not dot and m.end() < len(text) and text[m.end()] != "[":
+            raise ValueError(f"not a dotted key path: {text!r}")
+        if index is not None:
+            out.append(int(index))
+        elif basic is not None:
+            out.append(_unescape(basic[1:-1]))
+        else:
+            out.append(bare if bare is not None else literal)
+        at = m.end()
     return tuple(out)
 
 

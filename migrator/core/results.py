@@ -1,7 +1,7 @@
 """What a migration did, as data: every change with its rule, and every warning."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from migrator.core.secrets import _redact_urls_in, redact_urls
@@ -66,6 +66,8 @@ class MigrationResult:
     changes: list[Change] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     file: str = "<string>"
+    # the input's secret values, for the last-line scrub of every message (None: not known)
+    secrets: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def changed(self) -> bool:
@@ -81,8 +83,8 @@ class MigrationResult:
             "source_version": self.source_version,
             "target_version": self.target_version,
             "changed": self.changed,
-            "changes": [asdict(c) for c in self.changes],
-            "findings": [asdict(f) for f in self.findings],
+            "changes": [_as_dict(c, _CHANGE_FIELDS) for c in self.changes],
+            "findings": [_as_dict(f, _FINDING_FIELDS) for f in self.findings],
         })
 
     def format_text(self) -> str:
@@ -93,3 +95,12 @@ class MigrationResult:
         lines += ["  " + c.format() for c in self.changes]
         lines += ["  " + f.format(self.file) for f in self.findings]
         return redact_urls("\n".join(lines) + "\n")
+
+
+# dataclasses.asdict deep-copies every value; these hold only strings, numbers and None
+_CHANGE_FIELDS = tuple(f.name for f in fields(Change))
+_FINDING_FIELDS = tuple(f.name for f in fields(Finding))
+
+
+def _as_dict(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in names}

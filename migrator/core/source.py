@@ -7,6 +7,7 @@ parsed with tomllib (validity is not re-checked here).
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -65,6 +66,30 @@ class Document:
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self.line_starts, offset)
         return line, offset - self.line_starts[line - 1] + 1
+
+    def at(self, path: tuple) -> Statement | None:
+        """The first statement that writes exactly `path`."""
+        return self._index[0].get(path)
+
+    def inside(self, path: tuple) -> Statement | None:
+        """The first statement below the table `path`."""
+        return self._index[1].get(path)
+
+    def enclosing(self, path: tuple) -> Statement | None:
+        """The statement at `path`, else at the closest table above it."""
+        own = self._index[0]
+        return next((own[path[:i]] for i in range(len(path), 0, -1) if path[:i] in own), None)
+
+    @functools.cached_property
+    def _index(self) -> tuple[dict[tuple, Statement], dict[tuple, Statement]]:
+        # built once per document: a lookup per key, not a scan of every statement
+        own: dict[tuple, Statement] = {}
+        inside: dict[tuple, Statement] = {}
+        for st in self.statements:
+            own.setdefault(st.path, st)
+            for i in range(1, len(st.path)):
+                inside.setdefault(st.path[:i], st)
+        return own, inside
 
 
 def _decode_basic(raw: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from migrator.core import source
 from migrator.core import transforms
 from migrator.core.engine import Mapper, Plan, Target, dotted_path, leaves, map_entries
+from migrator.core.paths import toml_string
 from migrator.core.results import Change
 from migrator.core.rules import PLUGIN_LISTS, Rule
 from migrator.core.source import Document, Statement
@@ -34,6 +35,17 @@ class Block:
 
 
 def render_value(value: Any) -> str:
+    """A value as TOML writes it inline, as tomlkit lays it out (tests/test_emit_values.py):
+    strings, booleans, integers and arrays of them directly, the rest through tomlkit."""
+    kind = type(value)
+    if kind is str:
+        return toml_string(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    if kind is list and all(type(v) in (str, bool, int, list) for v in value):
+        return "[" + ", ".join(map(render_value, value)) + "]"
     import tomlkit
     if isinstance(value, dict):
         return render_inline(value)   # tomlkit.item makes a dict a table, which renders as ''
@@ -47,11 +59,11 @@ def render_value(value: Any) -> str:
 
 def render_inline(value: dict) -> str:
     # by hand: tomlkit writes a nested inline table's second key without the space after ","
-    return "{" + ", ".join(f"{_inline_key(k)} = {render_value(v)}" for k, v in value.items()) \
+    return "{" + ", ".join(f"{render_key(k)} = {render_value(v)}" for k, v in value.items()) \
         + "}"
 
 
-def _inline_key(name: str) -> str:
+def render_key(name: str) -> str:
     bare = source.render_key_part(name)
     return bare if bare == name else render_value(name)  # tomlkit escapes control characters
 

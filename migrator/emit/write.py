@@ -93,6 +93,20 @@ def _same_file(target: str, expect: os.stat_result, name: str) -> None:
 
 def _replace(target: str, data: bytes, like: os.stat_result | None,
              check=None) -> None:
+    tmp = _temporary(target, data, like, sync=True)
+    try:
+        if check is not None:
+            check()
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(os.path.dirname(target) or ".")
+
+
+def _temporary(target: str, data: bytes, like: os.stat_result | None, *, sync: bool) -> str:
+    """A temporary file beside target holding data, with target's mode (and owner, as root)."""
     directory, name = os.path.split(target)
     directory = directory or "."
     remove_leftovers(directory, name)
@@ -108,15 +122,42 @@ def _replace(target: str, data: bytes, like: os.stat_result | None,
             else:
                 mode = 0o666 & ~_umask()
             os.fchmod(f.fileno(), mode)
-            os.fsync(f.fileno())
-        if check is not None:
-            check()
-        os.replace(tmp, target)
+            if sync:
+                os.fsync(f.fileno())
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_directory(directory)
+    return tmp
+
+
+def write_many(files: dict[str, bytes]) -> list[str]:
+    """Write many files, each atomically as `write_atomic` does (no backups, no `expect`), made
+    durable by two syncs of the file systems instead of two fsyncs per file: thousands of
+    hosts.toml files, each in its own directory, spent most of their time in fsync. All
+    temporary files are written first; any failure before the renames removes them all and
+    leaves every target as it was. Returns the paths written."""
+    staged: list[tuple[str, str]] = []
+    try:
+        for path, data in files.items():
+            target = os.path.realpath(os.fspath(path))
+            try:
+                original = os.stat(target)
+            except FileNotFoundError:
+                original = None
+            if original is not None and not stat.S_ISREG(original.st_mode):
+                raise OSError(errno.EINVAL, "not a regular file", os.fspath(path))
+            staged.append((_temporary(target, data, original, sync=False), target))
+        os.sync()  # every temporary file's data is on disk before any rename
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    for tmp, target in staged:
+        os.replace(tmp, target)
+    os.sync()  # and the renames
+    return [target for _, target in staged]
 
 
 def remove_leftovers(directory: str, name: str) -> list[str]:

@@ -51,6 +51,7 @@ from migrator.core.errors import ConfigError
 from migrator.core.paths import dotted, parse_dotted
 from migrator.core.results import Change, Finding, MigrationResult
 from migrator.core.secrets import is_secret
+from migrator.emit.emitter import render_key, render_value
 
 __all__ = ["migrate_registry", "write_hosts", "plan_hosts", "host_directory", "check_host",
            "redact_toml", "HostsFile", "HOSTS_FILE", "CAPABILITIES"]
@@ -182,30 +183,24 @@ class HostsFile:
     tls_from: dict[str, str] = field(default_factory=dict)         # url -> configs key X
 
     def render(self) -> str:
-        import tomlkit
-        doc = tomlkit.document()
+        """The file's text, as tomlkit would lay it out (tests/test_hosts_render.py), written
+        directly: a document model per file made thousands of mirrors slow."""
         what = "every registry without its own directory" if self.registry == "*" \
             else self.registry
-        doc.add(tomlkit.comment(f"Registry hosts for {what}, converted by containerd-migrate "
-                                "from the CRI registry config."))
+        lines = [f"# Registry hosts for {what}, converted by containerd-migrate from the CRI "
+                 "registry config."]
         if self.server is not None:
-            doc["server"] = self.server.url
+            lines.append(f"server = {render_value(self.server.url)}")
             if self.server_capabilities:
-                doc["capabilities"] = list(CAPABILITIES)
-            for key, value in self._keys(self.server).items():
-                doc[key] = value
-        if self.hosts:
-            if self.server is not None:
-                doc.add(tomlkit.nl())
-            table = tomlkit.table(is_super_table=True)
-            for entry in self.hosts:
-                t = tomlkit.table()
-                t["capabilities"] = list(CAPABILITIES)
-                for key, value in self._keys(entry).items():
-                    t[key] = value
-                table.add(entry.url, t)
-            doc["host"] = table
-        return doc.as_string()
+                lines.append(f"capabilities = {render_value(list(CAPABILITIES))}")
+            lines += [f"{key} = {render_value(value)}"
+                      for key, value in self._keys(self.server).items()]
+        for entry in self.hosts:
+            lines.append("")
+            lines.append(f"[host.{render_key(entry.url)}]")
+            lines.append(f"capabilities = {render_value(list(CAPABILITIES))}")
+            lines += [f"{key} = {render_value(value)}" for key, value in self._keys(entry).items()]
+        return "\n".join(lines) + "\n"
 
     def _keys(self, entry: Entry) -> dict[str, Any]:
         out = dict(self.tls.get(entry.url, {}))
@@ -239,10 +234,7 @@ class RegistryPlan:
 def _where(loaded: loading.Loaded, path: tuple) -> tuple[int | None, int | None]:
     """Line and column of the statement that writes `path` (or its closest table), else of
     the first statement inside it."""
-    above = [st for st in loaded.doc.statements if path[:len(st.path)] == st.path]
-    below = [st for st in loaded.doc.statements if st.path[:len(path)] == path]
-    best = max(above, key=lambda st: len(st.path), default=None) or \
-        (below[0] if below else None)
+    best = loaded.doc.enclosing(path) or loaded.doc.inside(path)
     return (best.line, best.col) if best else (None, None)
 
 
@@ -509,7 +501,7 @@ def migrate_registry(text: str | bytes, *, to: int | None, hosts_dir: str | os.P
                 sets[t] = UNSET
     try:
         result = migrate(text, to=target, containerd=containerd, allow_loss=allow_loss,
-                         file=file, sets=sets or None)
+                         file=file, sets=sets or None, loaded=loaded)
     except ValueError as exc:
         raise ConfigError(f"cannot set config_path in this file ({exc})", file=file) from None
     result.text, comments = _move_comments(loaded, plan, result.text)
@@ -538,20 +530,21 @@ def _move_comments(loaded: loading.Loaded, plan: RegistryPlan,
     text = loaded.text
     nl = "\r\n" if "\r\n" in text else "\n"
     directory = {hf.registry: hf.directory for hf in plan.files}
-    owners: list[tuple[tuple, list[str]]] = []
+    owners: dict[tuple, tuple[int, list[str]]] = {}   # table -> (rank, directories)
     depth = len(plan.source_prefix) + 1
     for path in plan.mirror_paths:
         name = path[depth] if len(path) > depth else None
         if name in directory:
-            owners.append((path[:depth + 1], [directory[name]]))
+            owners.setdefault(path[:depth + 1], (len(owners), [directory[name]]))
     for x, path in plan.tls_paths.items():
         dirs = [t.split("/")[0] for t in plan.tls_targets.get(x, [])]
         if dirs:
-            owners.append((path, dirs))
+            owners.setdefault(path, (len(owners), dirs))
     moved: dict[str, list[str]] = {}
     new, cursor = out, 0
     for st in loaded.doc.statements:
-        dirs = next((d for prefix, d in owners if st.path[:len(prefix)] == prefix), None)
+        hits = [owners[p] for p in (st.path[:i] for i in range(len(st.path) + 1)) if p in owners]
+        dirs = min(hits, key=lambda h: h[0])[1] if hits else None  # the first owner listed
         if dirs is None or (st.leading == st.start and st.comment_start is None):
             continue
         chunk = text[st.leading:st.start]
@@ -668,9 +661,9 @@ def _report(result: MigrationResult, loaded: loading.Loaded, plan: RegistryPlan,
             continue
         kept.append(c)
     result.changes[:] = kept
+    registries = {root / hf.directory / HOSTS_FILE: hf.registry for hf in plan.files}
     for path in files:
-        registry = next(hf.registry for hf in plan.files
-                        if root / hf.directory / HOSTS_FILE == path)
+        registry = registries[path]
         what = "every registry without its own directory" if registry == "*" else registry
         result.changes.append(Change("added", RULE, f"registry host configuration for {what}",
                                      to_path=str(path), release=RELEASE, source=SOURCE))
@@ -701,14 +694,18 @@ def _report(result: MigrationResult, loaded: loading.Loaded, plan: RegistryPlan,
             "directory: mirrors.\"*\" takes effect from 1.6.17 and 1.7.0", None))
 
 
-def _conflicts(files: dict[Path, str], overwrite: bool, file: str) -> None:
+def _conflicts(files: dict[Path, str], overwrite: bool, file: str) -> dict[Path, str]:
+    """Each file's state on disk (absent, same, different), or ConfigError for the first one
+    that may not be written."""
+    states = {}
     for path, content in files.items():
-        state = _state(path, content)
+        state = states[path] = _state(path, content)
         if state == "different" and not overwrite:
             raise ConfigError(f"{path} exists with other content; not overwritten "
                               "(--overwrite-hosts replaces it); nothing written", file=file)
         if state not in ("absent", "same", "different"):
             raise ConfigError(f"{path}: {state}; nothing written", file=file)
+    return states
 
 
 def _state(path: Path, content: str) -> str:
@@ -757,7 +754,7 @@ def write_hosts(files: dict[Path, str], overwrite: bool = False, *,
     symbolic link or a host directory resolving elsewhere is never written through. All files
     are checked before the first one is written; with `hosts_dir`, every file must be
     `hosts_dir/<host>/hosts.toml`. Returns the paths written."""
-    from migrator.emit.write import write_atomic
+    from migrator.emit.write import write_many
 
     root = Path(os.path.normpath(os.fspath(hosts_dir))) if hosts_dir is not None else None
     for path in files:
@@ -769,18 +766,19 @@ def write_hosts(files: dict[Path, str], overwrite: bool = False, *,
                               " nothing written")
         check_host("*" if path.parent.name == DEFAULT_DIR else _host_of(path.parent.name),
                    what="host directory")
-    _conflicts({Path(p): c for p, c in files.items()}, overwrite, "<hosts>")
-    written = []
+    states = _conflicts({Path(p): c for p, c in files.items()}, overwrite, "<hosts>")
+    todo: dict[str, bytes] = {}
     for path, content in files.items():
         path = Path(path)
-        if _state(path, content) == "same":
+        if states[path] == "same":
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        if _state(path, content) not in ("absent", "same", "different"):
-            raise ConfigError(f"{path}: {_state(path, content)}; not written")
-        write_atomic(path, content.encode("utf-8"))
-        written.append(path)
-    return written
+        state = _state(path, content)  # again: the directory may have just been made
+        if state not in ("absent", "same", "different"):
+            raise ConfigError(f"{path}: {state}; not written")
+        todo[os.fspath(path)] = content.encode("utf-8")
+    write_many(todo)
+    return [Path(p) for p in todo]
 
 
 def _host_of(directory: str) -> str:

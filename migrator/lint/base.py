@@ -259,26 +259,9 @@ class Context:
         """Where a key path is written: its own statement, else the first statement inside it,
         else the closest enclosing one."""
         path = tuple(path)
-        own, inside = self._statement_index()
-        st = own.get(path) or inside.get(path)
-        if st is None:  # the closest enclosing statement
-            st = next((own[path[:i]] for i in range(len(path) - 1, 0, -1) if path[:i] in own),
-                      None)
+        doc = self.doc
+        st = doc.at(path) or doc.inside(path) or doc.enclosing(path[:-1])
         return self._where(st) if st else (None, None)
-
-    def _statement_index(self) -> tuple[dict[tuple, source.Statement],
-                                        dict[tuple, source.Statement]]:
-        """The first statement at each key path, and the first one below each table path,
-        built once per file (a lookup per finding, not a scan)."""
-        if "statement-index" not in self.cache:
-            own: dict[tuple, source.Statement] = {}
-            inside: dict[tuple, source.Statement] = {}
-            for st in self.doc.statements:
-                own.setdefault(st.path, st)
-                for i in range(1, len(st.path)):
-                    inside.setdefault(st.path[:i], st)
-            self.cache["statement-index"] = (own, inside)
-        return self.cache["statement-index"]
 
     def _where(self, st: source.Statement) -> tuple[int, int]:
         """A header's position is its opening bracket; a key's, the key."""
