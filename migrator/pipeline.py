@@ -3,17 +3,13 @@ from __future__ import annotations
 
 import tomllib
 
-from migrator.checks import accounting
-from migrator.core import catalog
-from migrator.core import engine
-from migrator.core import loading
-from migrator.checks import mixed
-from migrator.core import rules
-from migrator.emit.emitter import Emitter
+from migrator.checks import accounting, mixed
+from migrator.core import catalog, engine, loading, rules
 from migrator.core.errors import ConfigError, LossError
 from migrator.core.paths import dotted
 from migrator.core.results import Change, Finding, MigrationResult
 from migrator.core.secrets import secret_values
+from migrator.emit.emitter import Emitter
 
 
 class InternalError(RuntimeError):
@@ -144,8 +140,7 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
 def _spelling(target: int | str):
     """(table, key) -> the target's name for a key written in another case (`spell` rules),
     from the target's schema, that is from containerd's key inventory."""
-    from migrator.checks import losses
-    from migrator.checks import validate
+    from migrator.checks import losses, validate
     schema = losses.schema(target)
     return lambda table, key: validate.option_spelling(schema, table, key)
 
@@ -248,8 +243,7 @@ def _schema_findings(loaded: loading.Loaded, plan: engine.Plan, output: dict, ta
                      file: str, downgrade: bool = False,
                      index: "_DocIndex | None" = None) -> list[Finding]:
     """Input problems are warnings; the output may only repeat them, never add its own."""
-    from migrator.checks import losses
-    from migrator.checks import validate
+    from migrator.checks import losses, validate
     index = index or _DocIndex(loaded)
     problems = index.problems()
     found = [Finding("warning", "schema", p.message, dotted(p.path),

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from migrator.core import engine
-from migrator.core import rules
+from migrator.core import engine, rules
 from migrator.core.loading import Loaded
 from migrator.core.paths import dotted, node_at
 from migrator.core.results import Finding
@@ -70,8 +69,7 @@ def _known_to(tree: dict, version: int, paths: list[tuple]) -> list[tuple]:
     """The paths a version's schema has: in a plugin table of that version (the plugins map
     itself is open), with no problem for that version at or above the key (one below it, a
     typo, travels with its table)."""
-    from migrator.checks import losses
-    from migrator.checks import validate
+    from migrator.checks import losses, validate
     schema, plugins = losses.schema(version), losses.plugins_read(version)
     problems = [p.path for p in validate.validate(tree, version) if p.kind == "unknown-key"]
     return [path for path in paths

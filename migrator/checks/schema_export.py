@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migrator.core import catalog
 from migrator.checks.validate import LINE_FILES, VERSION_FILES, schemas_dir
+from migrator.core import catalog
 
 VERSIONS: tuple[int, ...] = tuple(sorted(VERSION_FILES))
 LINES: tuple[str, ...] = tuple(LINE_FILES)

@@ -45,8 +45,9 @@ from typing import Any, Iterable, Literal
 
 from migrator.core import catalog
 from migrator.core.paths import dotted, node_at
-from migrator.core.secrets import redact
 from migrator.core.resources import data_path
+from migrator.core.secrets import redact
+from migrator.speed.cache import compiled
 
 ProblemKind = Literal["unknown-key", "type", "refused", "other"]
 
@@ -111,16 +112,15 @@ def _load(name: str) -> dict:
 @functools.lru_cache(maxsize=None)
 def _compiled(name: str) -> tuple[dict, bool]:
     """(the schema, whether `_errors` can check it), kept in the compiled cache
-    (rules.compiled: marshal reads the schema in half the time of json, and the keyword survey
+    (speed/cache.py: marshal reads the schema in half the time of json, and the keyword survey
     of `_fast` is done once per schema file, not once per process)."""
-    from migrator.core import rules
 
     def build() -> tuple[dict, bool]:
         with open(schemas_dir() / name, encoding="utf-8") as fh:
             schema = json.load(fh)
         return schema, _supported(schema)
-    data = rules.compiled(f"schema-{name.removesuffix('.json')}",
-                          [schemas_dir() / name, Path(__file__)], build)
+    data = compiled(f"schema-{name.removesuffix('.json')}",
+                    [schemas_dir() / name, Path(__file__)], build)
     if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], dict)):
         return build()  # an entry that is not ours after all
     return data[0], data[1] is True
@@ -138,7 +138,9 @@ def load_schema(version: int | str) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _validator(name: str):
-    from jsonschema import Draft202012Validator  # imported here: keeps `import migrator` fast
+    from jsonschema import (
+        Draft202012Validator,  # imported here: keeps `import migrator` fast
+    )
     return Draft202012Validator(_load(name))
 
 

@@ -22,7 +22,8 @@ EXIT_OK, EXIT_CHECK, EXIT_ERROR, EXIT_LOSS = 0, 1, 2, 3
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 DEBUG_ENV = "CONTAINERD_MIGRATE_DEBUG"
-PROG = "containerd-migrate"
+from migrator.cli import PROG  # noqa: E402
+
 MAX_MESSAGE = 2000  # an internal error's text is cut here (a diff of two trees can be huge)
 
 EPILOG = """\b
@@ -413,9 +414,9 @@ def _migrate_set(name: str, display: str, job: _Job, stdout: BinaryIO,
     from pathlib import Path
 
     from migrator.core.errors import ConfigError, LossError
+    from migrator.core.secrets import cut
     from migrator.features.hosts import redact_toml
     from migrator.features.imports import migrate_set, write_set
-    from migrator.core.secrets import cut
     secrets.update(_secrets_of_file(name))
     try:
         result = migrate_set(Path(name), to=job.to, containerd=job.containerd,

@@ -22,6 +22,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from migrator.speed.cache import compiled
+
 DATA = Path(__file__).resolve().parent.parent / "releases"
 _RELEASE = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+)(?:-([a-z]+)\.?(\d+))?)?")
 
@@ -115,6 +117,18 @@ def _read(path: Path) -> dict[str, Any]:
         return tomllib.load(fh)
 
 
+@cache
+def _files() -> dict[str, dict[str, Any]]:
+    """Every catalog file, parsed: through the compiled cache, since reading eight TOML files
+    was a sixth of a one-file run."""
+    paths = sorted(DATA.glob("*.toml"))
+    data = compiled("catalog", [Path(__file__), *paths],
+                    lambda: {p.name: _read(p) for p in paths})
+    if not isinstance(data, dict) or sorted(data) != [p.name for p in paths]:
+        return {p.name: _read(p) for p in paths}  # an entry that is not ours after all
+    return data
+
+
 def _changes(entries: list[dict[str, Any]]) -> tuple[KeyChange, ...]:
     return tuple(KeyChange(e.get("plugin"), e["key"], e["provenance"], e["source"],
                            e.get("in"), e.get("use"), e.get("effect")) for e in entries)
@@ -122,17 +136,16 @@ def _changes(entries: list[dict[str, Any]]) -> tuple[KeyChange, ...]:
 
 @cache
 def _general() -> dict[str, Any]:
-    return _read(DATA / "containerd.toml")
+    return _files()["containerd.toml"]
 
 
 @cache
 def lines() -> dict[str, Line]:
     """Every release line of the catalog, oldest first."""
     out = []
-    for path in DATA.glob("*.toml"):
-        if path.name == "containerd.toml":
+    for name, d in _files().items():
+        if name == "containerd.toml":
             continue
-        d = _read(path)
         advisories = tuple(Advisory(a["id"], tuple(a["affected"]) if "affected" in a else None,
                                     a.get("fixed"), a["source"], a.get("what", ""))
                            for a in d.get("advisories", []))

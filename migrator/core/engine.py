@@ -15,8 +15,8 @@ from migrator.core import transforms
 from migrator.core.errors import ConfigError
 from migrator.core.paths import dotted
 from migrator.core.results import Finding
-from migrator.core.secrets import redact
 from migrator.core.rules import PLUGIN_LISTS, Rule, RuleSet
+from migrator.core.secrets import redact
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,6 @@ class LossError(ConfigError):
 
 def bug_notice() -> str:
     """What to do about an internal error: always a bug, never the input's fault."""
-    from importlib import metadata
-    try:
-        version = metadata.version("containerd-migrate")
-    except metadata.PackageNotFoundError:  # a source tree that was never installed
-        version = "(version unknown)"
+    from migrator import __version__ as version
     return (f"this is a bug in containerd-migrate {version}, please report it with the input "
             f"file (secrets redacted)")

@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-
 _ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"',
             "\\": "\\\\"}
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]')

@@ -9,8 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from migrator.core import source
-from migrator.core import transforms
+from migrator.core import source, transforms
 from migrator.core.engine import Mapper, Plan, Target, dotted_path, leaves, map_entries
 from migrator.core.paths import toml_string
 from migrator.core.results import Change

@@ -43,10 +43,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from migrator.core import catalog
-from migrator.core import engine
-from migrator.core import loading
-from migrator.core import rules
+from migrator.core import catalog, engine, loading, rules
 from migrator.core.errors import ConfigError
 from migrator.core.paths import dotted, parse_dotted
 from migrator.core.results import Change, Finding, MigrationResult

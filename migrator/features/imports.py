@@ -40,10 +40,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from migrator.core import catalog
-from migrator.core import engine
-from migrator.core import loading
-from migrator.core import rules
+from migrator.core import catalog, engine, loading, rules
 from migrator.core.errors import ConfigError
 from migrator.core.paths import dotted, parse_dotted
 from migrator.core.results import Finding, MigrationResult

@@ -26,19 +26,18 @@ import json
 import re
 from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, replace
-from functools import cache
 from difflib import get_close_matches
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from migrator.core import catalog
-from migrator.core import engine
-from migrator.core import rules
-from migrator.core import transforms
+from migrator.core import catalog, engine, rules, transforms
 from migrator.core.errors import ConfigError
-from migrator.core.loading import decode as _decode, load as _load_file, parse_toml as _parse_toml
-from migrator.pipeline import UNSET, migrate, resolve_target, supported_versions
+from migrator.core.loading import decode as _decode
+from migrator.core.loading import load as _load_file
+from migrator.core.loading import parse_toml as _parse_toml
 from migrator.core.paths import dotted, node_at
 from migrator.core.results import Change, Finding, MigrationResult
+from migrator.pipeline import UNSET, migrate, resolve_target, supported_versions
 
 RUNC = "runc"
 RUNC_TYPE = catalog.runtime("runc_v2")

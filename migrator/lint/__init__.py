@@ -196,8 +196,7 @@ def _coerce_version(raw: Any) -> int | None:
 
 
 def _run(data: str | bytes, opts: _Options) -> Context:
-    from migrator.core import loading
-    from migrator.core import source
+    from migrator.core import loading, source
     text, had_bom = loading.decode(data, opts.file)
     if not text.strip():
         tree: dict = {}

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from migrator.core import catalog
+from migrator.core import catalog, source
 from migrator.core import rules as rules_mod
-from migrator.core import source
 from migrator.core.paths import dotted
 from migrator.core.secrets import cut, redact_urls
 

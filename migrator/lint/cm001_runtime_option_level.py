@@ -16,8 +16,16 @@ to another value.
 """
 from __future__ import annotations
 
-from migrator.lint.base import (CRI_V1, GRPC_CRI, RT, Context, Fix, rule, schema,
-                                table_schema)
+from migrator.lint.base import (
+    CRI_V1,
+    GRPC_CRI,
+    RT,
+    Context,
+    Fix,
+    rule,
+    schema,
+    table_schema,
+)
 
 
 def _option_names() -> dict[str, str]:

@@ -41,9 +41,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from migrator.lint.base import (Context, Fix, leaves, nodes, rule, schema, schema_knows,
-                                table_schema)
 from migrator.core.paths import dotted
+from migrator.lint.base import (
+    Context,
+    Fix,
+    leaves,
+    nodes,
+    rule,
+    schema,
+    schema_knows,
+    table_schema,
+)
 
 SERVER_TABLES = ("grpc", "ttrpc", "metrics", "debug")
 DEBUG_KEPT = ("level", "format", "log_trace_id")

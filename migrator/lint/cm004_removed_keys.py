@@ -38,9 +38,19 @@ from __future__ import annotations
 from typing import Any
 
 from migrator.core import catalog
-from migrator.lint.base import (GRPC_CRI, IMG, LINUX_V1, RT, RUNC_V1, RUNC_V2, Context, Fix,
-                                rule, schema)
 from migrator.core.paths import dotted
+from migrator.lint.base import (
+    GRPC_CRI,
+    IMG,
+    LINUX_V1,
+    RT,
+    RUNC_V1,
+    RUNC_V2,
+    Context,
+    Fix,
+    rule,
+    schema,
+)
 
 DEFAULT_CNI_BIN_DIRS = ["/opt/cni/bin"]
 

@@ -25,8 +25,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from migrator.lint.base import RUNC_V1, RUNC_V2, Context, Fix, rule
 from migrator.checks.validate import reads_spelling
+from migrator.lint.base import RUNC_V1, RUNC_V2, Context, Fix, rule
 
 SYSTEMD_CGROUP = "SystemdCgroup"   # the runc Options field (no toml tag)
 

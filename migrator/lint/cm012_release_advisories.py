@@ -40,9 +40,9 @@ from __future__ import annotations
 import os
 
 from migrator.core import catalog
+from migrator.core.paths import dotted
 from migrator.lint.base import CRI_V1, GRPC_CRI, IMG, RT, Context, Fix, rule
 from migrator.lint.cm007_cri_disabled import CRI_PLUGINS
-from migrator.core.paths import dotted
 
 SHIM = ("plugins", catalog.plugin("shim_manager"))
 TASK = ("plugins", catalog.plugin("runtime_v2_task"))

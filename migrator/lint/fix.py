@@ -13,14 +13,12 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
-from migrator.core import catalog
-from migrator.core import engine
-from migrator.core import source
+from migrator.core import catalog, engine, source
 from migrator.core.errors import ConfigError
-from migrator.emit.emitter import Emitter
-from migrator.lint.base import Fix, schema
 from migrator.core.paths import dotted
 from migrator.core.rules import Pattern, Rule, RuleSet
+from migrator.emit.emitter import Emitter
+from migrator.lint.base import Fix, schema
 
 
 class FixError(Exception):
