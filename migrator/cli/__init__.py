@@ -12,5 +12,10 @@ def main() -> None:
         from migrator import __version__
         sys.stdout.write(f"{PROG} {__version__}\n")
         return
+    # a short-lived process over bounded input (16 MiB at most): the cyclic collector's passes
+    # over ever more live objects made large files superlinear (10,000 runtimes: 6.2 s with
+    # it, 4.5 s without); the few cycles there are go at exit
+    import gc
+    gc.disable()
     from migrator.cli.commands import main as command
     command()

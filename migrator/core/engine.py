@@ -321,7 +321,7 @@ def leaves(tree: dict, prefix: tuple = ()) -> list[tuple[tuple, Any]]:
     return out
 
 
-@dataclass
+@dataclass(slots=True)  # one per placed value
 class Placed:
     value: Any
     rank: tuple

@@ -10,6 +10,7 @@ import bisect
 import functools
 import re
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Literal
 
 Path = tuple  # tuple[str | int, ...]: table keys, with array-of-tables indexes as ints
@@ -24,7 +25,7 @@ _SCALAR = re.compile(
 _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 
 
-@dataclass
+@dataclass(slots=True)  # one per key part of every statement: no __dict__ each
 class KeyPart:
     name: str
     start: int
@@ -32,7 +33,7 @@ class KeyPart:
     quote: str  # '' for bare keys, '"' or "'"
 
 
-@dataclass
+@dataclass(slots=True)
 class Statement:
     kind: Literal["table", "array_table", "keyvalue"]
     parts: list[KeyPart]          # the key as written (header key, or the dotted key of a pair)
@@ -144,6 +145,7 @@ class _Scanner:
         return self.n if j < 0 else j + 1
 
     def key(self, i: int, stop: str) -> tuple[list[KeyPart], int]:
+        # names are interned: thousands of statements repeat the same few (runtimes, options)
         parts: list[KeyPart] = []
         while True:
             i = self.ws(i)
@@ -152,16 +154,16 @@ class _Scanner:
                 j = i + 1
                 while self.t[j] != '"':
                     j += 2 if self.t[j] == "\\" else 1
-                parts.append(KeyPart(_decode_basic(self.t[i + 1:j]), i, j + 1, '"'))
+                parts.append(KeyPart(intern(_decode_basic(self.t[i + 1:j])), i, j + 1, '"'))
                 i = j + 1
             elif c == "'":
                 j = self.t.index("'", i + 1)
-                parts.append(KeyPart(self.t[i + 1:j], i, j + 1, "'"))
+                parts.append(KeyPart(intern(self.t[i + 1:j]), i, j + 1, "'"))
                 i = j + 1
             else:
                 m = _BARE.match(self.t, i)
                 assert m, f"key expected at {i}"
-                parts.append(KeyPart(m.group(), i, m.end(), ""))
+                parts.append(KeyPart(intern(m.group()), i, m.end(), ""))
                 i = m.end()
             i = self.ws(i)
             if self.t[i] == ".":
