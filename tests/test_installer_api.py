@@ -60,8 +60,13 @@ def test_public_names_are_real_and_documented() -> None:
 
 
 def test_version_is_the_packages() -> None:
-    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert migrator.__version__ == meta["version"]
+    """One version: the package's literal, which pyproject declares dynamic and hatch reads,
+    is what the installed distribution says."""
+    from importlib import metadata
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["project"]["dynamic"] == ["version"] and "version" not in pyproject["project"]
+    assert pyproject["tool"]["hatch"]["version"]["path"] == "migrator/__init__.py"
+    assert migrator.__version__ == metadata.version("containerd-migrate")
 
 
 @pytest.mark.parametrize("stmt, message", [
