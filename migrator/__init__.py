@@ -15,18 +15,46 @@ express a setting raises LossError, a ConfigError. examples/installer.py is a ty
 """
 from __future__ import annotations
 
-from importlib import metadata as _metadata
+from typing import TYPE_CHECKING
 
-from migrator.core.errors import ConfigError, LossError
-from migrator.pipeline import UNSET, InternalError, migrate, supported_versions
-from migrator.core.results import Change, Finding, MigrationResult
-from migrator.features.settings import Config, Options, Runtime
-from migrator.emit.write import write_atomic
+# the release, read by hatch for the package metadata ([tool.hatch.version]): a literal, so
+# that `--version` and `import migrator` need not read the installed metadata (~30 ms)
+__version__ = "0.1.0"
 
-try:
-    __version__: str = _metadata.version("containerd-migrate")
-except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+# The public names are imported when first used (PEP 562): `import migrator` and the command
+# line's `--version` stay fast, and a program pays for the pipeline only when it calls it.
+_PUBLIC = {
+    "ConfigError": "migrator.core.errors", "LossError": "migrator.core.errors",
+    "UNSET": "migrator.pipeline", "InternalError": "migrator.pipeline",
+    "migrate": "migrator.pipeline", "supported_versions": "migrator.pipeline",
+    "Change": "migrator.core.results", "Finding": "migrator.core.results",
+    "MigrationResult": "migrator.core.results", "Config": "migrator.features.settings",
+    "Options": "migrator.features.settings", "Runtime": "migrator.features.settings",
+    "write_atomic": "migrator.emit.write",
+}
+_SUBPACKAGES = ("core", "emit", "checks", "pipeline", "features", "lint", "cli")
+
+if TYPE_CHECKING:  # what type checkers see: the real names, no module __getattr__
+    from migrator.core.errors import ConfigError, LossError
+    from migrator.core.results import Change, Finding, MigrationResult
+    from migrator.emit.write import write_atomic
+    from migrator.features.settings import Config, Options, Runtime
+    from migrator.pipeline import UNSET, InternalError, migrate, supported_versions
+else:
+    def __getattr__(name: str):
+        import importlib
+        if name in _PUBLIC:
+            value = getattr(importlib.import_module(_PUBLIC[name]), name)
+        elif name in _SUBPACKAGES:
+            value = importlib.import_module(f"migrator.{name}")
+        else:
+            raise AttributeError(f"module 'migrator' has no attribute {name!r}", name=name,
+                                 obj=__import__("sys").modules[__name__])
+        globals()[name] = value  # asked once per process
+        return value
+
+    def __dir__():
+        return sorted(set(globals()) | set(__all__) | set(_SUBPACKAGES))
 
 
 def load(text: str | bytes, *, version: int | None = None, containerd: str | None = None,
@@ -37,6 +65,7 @@ def load(text: str | bytes, *, version: int | None = None, containerd: str | Non
     release line ("2.1") whose schema judges the edits; `file`: the name used in messages.
     Raises ConfigError on bad input. `Config.dump()` writes the edits in the file's version.
     """
+    from migrator.features.settings import Config
     return Config(text, version=version, containerd=containerd, file=file)
 
 

@@ -1,4 +1,4 @@
 """`python -m migrator.cli`: the same command as `containerd-migrate`."""
-from migrator.cli.commands import main
+from migrator.cli import main
 
 main()
