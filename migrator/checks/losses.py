@@ -15,6 +15,7 @@ from migrator.core import catalog
 from migrator.core.resources import package_path
 from migrator.core.engine import Plan, has_prefix_in, under
 from migrator.core.paths import dotted
+from migrator.speed.cache import compiled
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,6 @@ def plugins_read(version: int | str) -> frozenset[str]:
 def _plugin_names() -> dict[str, tuple[str, ...]]:
     """The plugin names of every schema file, kept in the compiled cache: a run that needs
     them for all release lines reads one small file instead of ten schemas (~2 MB of JSON)."""
-    from migrator.core import rules
     from migrator.checks import validate
     files = sorted({*validate.VERSION_FILES.values(), *validate.LINE_FILES.values()})
 
@@ -172,8 +172,8 @@ def _plugin_names() -> dict[str, tuple[str, ...]]:
         return {name: tuple(validate._load(name)["properties"]["plugins"].get("properties", {}))
                 for name in files}
     try:
-        data = rules.compiled("plugins", [Path(__file__)] + [validate.schemas_dir() / name
-                                                            for name in files], build)
+        data = compiled("plugins", [Path(__file__)] + [validate.schemas_dir() / name
+                                                      for name in files], build)
         return {str(k): tuple(map(str, v)) for k, v in data.items()}
     except Exception:  # an entry that is not ours: ask the schemas
         return {}

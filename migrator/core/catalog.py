@@ -22,6 +22,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from migrator.speed.cache import compiled
+
 DATA = Path(__file__).resolve().parent.parent / "releases"
 _RELEASE = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+)(?:-([a-z]+)\.?(\d+))?)?")
 
@@ -121,18 +123,24 @@ def _changes(entries: list[dict[str, Any]]) -> tuple[KeyChange, ...]:
 
 
 @cache
+def _documents() -> dict[str, dict[str, Any]]:
+    """Every file of the catalog, parsed, by name; kept in the compiled cache (parsing the
+    TOML was a sixth of a one-file run)."""
+    files = sorted(DATA.glob("*.toml"))
+    return compiled("catalog", files, lambda: {path.name: _read(path) for path in files})
+
+
 def _general() -> dict[str, Any]:
-    return _read(DATA / "containerd.toml")
+    return _documents()["containerd.toml"]
 
 
 @cache
 def lines() -> dict[str, Line]:
     """Every release line of the catalog, oldest first."""
     out = []
-    for path in DATA.glob("*.toml"):
-        if path.name == "containerd.toml":
+    for name, d in _documents().items():
+        if name == "containerd.toml":
             continue
-        d = _read(path)
         advisories = tuple(Advisory(a["id"], tuple(a["affected"]) if "affected" in a else None,
                                     a.get("fixed"), a["source"], a.get("what", ""))
                            for a in d.get("advisories", []))

@@ -7,17 +7,14 @@ Read backwards (`RuleSet.reversed()`), the same rules describe the downgrade.
 """
 from __future__ import annotations
 
-import marshal
-import os
 import re
-import sys
-import zlib
 from dataclasses import dataclass, fields, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from migrator.core.resources import data_path, package_path
+from migrator.speed.cache import compiled
 
 RuleKind = Literal["move", "keep", "convert", "copy", "drop", "plugin", "entry", "check",
                    "spell"]
@@ -338,8 +335,8 @@ def rule_sets() -> dict[tuple[int, int], RuleSet]:
     """Every step the rules directory knows, upward ones as written and their reversals.
 
     Parsing needs lark and the grammar (~0.2 s, most of a one-file run); the parsed rules are
-    kept in the compiled cache (`compiled()`), keyed by checksums of the rules files, the grammar
-    and this module, so any edit to them is a miss and a new parse."""
+    kept in the compiled cache (migrator.speed.cache), keyed by the contents of the rules files,
+    the grammar and this module, so any edit to them is a miss and a new parse."""
     files = sorted(package_path("rules").glob("*.rules"))
     parsed: dict[tuple[int, int], RuleSet] = {}
 
@@ -353,8 +350,7 @@ def rule_sets() -> dict[tuple[int, int], RuleSet]:
             parsed[(back.from_version, back.to_version)] = back
         return _encode_rule_sets(parsed)
 
-    data = compiled("rules", [Path(__file__), data_path("grammar") / "rules.lark", *files],
-                    parse, checksum=True)
+    data = compiled("rules", [Path(__file__), data_path("grammar") / "rules.lark", *files], parse)
     if parsed:  # parsed just now
         return parsed
     decoded = _decode_rule_sets(data)
@@ -364,81 +360,10 @@ def rule_sets() -> dict[tuple[int, int], RuleSet]:
     return decoded
 
 
-# -- the compiled cache: plain data through marshal (nothing in it is ever executed) ----------
+# -- the rule sets as plain data for the compiled cache (migrator.speed.cache) -----------------
 
-_FORMAT = 2
 _PATTERN_FIELDS = frozenset({"src", "dst", "copy_of"})
 _PATTERNS_FIELDS = frozenset({"when", "unless"})
-NO_CACHE_ENV = "CONTAINERD_MIGRATE_NO_CACHE"
-
-
-def cache_dir() -> Path:
-    """$CONTAINERD_MIGRATE_CACHE or ~/.cache/containerd-migrate (shared with the oracle)."""
-    env = os.environ.get("CONTAINERD_MIGRATE_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "containerd-migrate"
-
-
-def _fingerprint(path: Path, checksum: bool) -> tuple:
-    if checksum:  # small source files: their content
-        data = path.read_bytes()
-        return (path.name, len(data), zlib.crc32(data), zlib.adler32(data))
-    st = path.stat()  # large data files: size and modification time, like Python's .pyc
-    return (path.name, st.st_size, st.st_mtime_ns)
-
-
-def compiled(kind: str, inputs: list[Path], build: Callable[[], Any], *,
-             checksum: bool = False) -> Any:
-    """`build()`, a value derived from the input files (plain data that marshal can hold),
-    kept in `<cache_dir>/compiled/<kind>-<checkout>.marshal` next to the fingerprints of the
-    inputs it was built from: content checksums (`checksum=True`) or size and modification
-    time. Any change to an input rebuilds it. Without a usable cache dir, or with
-    $CONTAINERD_MIGRATE_NO_CACHE set, it is built every time: slower, never different."""
-    if os.environ.get(NO_CACHE_ENV):
-        return build()
-    try:
-        key = (_FORMAT, marshal.version, tuple(sys.version_info[:2]),
-               tuple(_fingerprint(p, checksum) for p in inputs))
-    except OSError:
-        return build()
-    home = zlib.crc32(str(package_path("rules")).encode())  # one entry per checkout
-    path = cache_dir() / "compiled" / f"{kind}-{home:08x}.marshal"
-    try:
-        stored, data = marshal.loads(path.read_bytes())
-        if stored == key:
-            return data
-    except Exception:  # missing, unreadable or not ours: build it
-        pass
-    data = build()
-    try:
-        blob = marshal.dumps((key, data))
-        import tempfile
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{kind}-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        _prune(path.parent, kind)
-    except (OSError, ValueError):
-        pass  # a read-only home: build every time, still correct
-    return data
-
-
-_KEEP = 16  # entries per kind: checkouts (and test copies of the package) come and go
-
-
-def _prune(folder: Path, kind: str) -> None:
-    entries = []
-    for p in folder.glob(f"{kind}-*.marshal"):
-        try:
-            entries.append((p.stat().st_mtime, p))
-        except OSError:
-            continue
-    for _, p in sorted(entries, reverse=True)[_KEEP:]:
-        p.unlink(missing_ok=True)
 
 
 def _encode_rule(rule: Rule) -> tuple:
