@@ -30,7 +30,9 @@ from .helpers import REPO, shared_path
 PKG = REPO / "migrator"
 RELEASE = re.compile(r"v?\d+\.\d+(\.\d+)?")
 URI = re.compile(r"io\.containerd\.[\w.-]+")
-NOT_CONTAINERD = {"2.1.0"}  # the SARIF format version (lint/cli.py)
+# the SARIF format version (lint/cli.py) and the package's own version (migrator/__init__.py)
+NOT_CONTAINERD = {"2.1.0",
+                  tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]}
 
 
 def _constants(path: Path):
