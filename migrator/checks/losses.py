@@ -12,9 +12,9 @@ from functools import cache
 from pathlib import Path
 
 from migrator.core import catalog
+from migrator.core.resources import package_path
 from migrator.core.engine import Plan, has_prefix_in, under
 from migrator.core.paths import dotted
-from migrator.core.resources import package_path
 from migrator.speed.cache import compiled
 
 
@@ -173,7 +173,7 @@ def _plugin_names() -> dict[str, tuple[str, ...]]:
                 for name in files}
     try:
         data = compiled("plugins", [Path(__file__)] + [validate.schemas_dir() / name
-                                                            for name in files], build)
+                                                      for name in files], build)
         return {str(k): tuple(map(str, v)) for k, v in data.items()}
     except Exception:  # an entry that is not ours: ask the schemas
         return {}

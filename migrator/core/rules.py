@@ -194,9 +194,7 @@ def _trie(rules) -> list:
 
 
 def release_key(release: str) -> tuple[int, ...]:
-    from migrator.core.catalog import (
-        release_key as key,  # pre-releases ("2.4.0-beta.0") too
-    )
+    from migrator.core.catalog import release_key as key  # pre-releases ("2.4.0-beta.0") too
     return key(release)
 
 
@@ -337,8 +335,8 @@ def rule_sets() -> dict[tuple[int, int], RuleSet]:
     """Every step the rules directory knows, upward ones as written and their reversals.
 
     Parsing needs lark and the grammar (~0.2 s, most of a one-file run); the parsed rules are
-    kept in the compiled cache (speed/cache.py), keyed by the content of the rules files, the grammar
-    and this module, so any edit to them is a miss and a new parse."""
+    kept in the compiled cache (migrator.speed.cache), keyed by the contents of the rules files,
+    the grammar and this module, so any edit to them is a miss and a new parse."""
     files = sorted(package_path("rules").glob("*.rules"))
     parsed: dict[tuple[int, int], RuleSet] = {}
 
@@ -352,8 +350,7 @@ def rule_sets() -> dict[tuple[int, int], RuleSet]:
             parsed[(back.from_version, back.to_version)] = back
         return _encode_rule_sets(parsed)
 
-    data = compiled("rules", [Path(__file__), data_path("grammar") / "rules.lark", *files],
-                    parse)
+    data = compiled("rules", [Path(__file__), data_path("grammar") / "rules.lark", *files], parse)
     if parsed:  # parsed just now
         return parsed
     decoded = _decode_rule_sets(data)
@@ -363,7 +360,7 @@ def rule_sets() -> dict[tuple[int, int], RuleSet]:
     return decoded
 
 
-# -- the rules as plain data for the compiled cache (marshal: nothing in it is ever executed) --
+# -- the rule sets as plain data for the compiled cache (migrator.speed.cache) -----------------
 
 _PATTERN_FIELDS = frozenset({"src", "dst", "copy_of"})
 _PATTERNS_FIELDS = frozenset({"when", "unless"})
@@ -457,9 +454,7 @@ def release_lines() -> dict[str, int]:
 
 @cache
 def _release_lines() -> dict[str, int]:
-    from migrator.core import (
-        catalog,  # the release lines are catalog data (migrator/releases/)
-    )
+    from migrator.core import catalog  # the release lines are catalog data (migrator/releases/)
     return {name: entry.config_version for name, entry in catalog.lines().items()}
 
 
