@@ -12,9 +12,9 @@ from functools import cache
 from pathlib import Path
 
 from migrator.core import catalog
-from migrator.core.resources import package_path
 from migrator.core.engine import Plan, has_prefix_in, under
 from migrator.core.paths import dotted
+from migrator.core.resources import package_path
 from migrator.speed.cache import compiled
 
 

@@ -40,10 +40,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Literal
 
+from migrator.checks.spelling import (  # noqa: F401
+    _go_toml_v1_names,
+    _is_1x,
+    _lowered,
+    option_spelling,
+    reads_spelling,
+)
+from migrator.checks.suggest import _close, _suggest, _suggest_elsewhere, suggest  # noqa: F401
 from migrator.core import catalog
-from migrator.core.paths import dotted, node_at
-from migrator.core.secrets import redact
+from migrator.core.paths import dotted
 from migrator.core.resources import data_path
+from migrator.core.secrets import redact
 from migrator.speed import cache, schema_walker
 
 ProblemKind = Literal["unknown-key", "type", "refused", "other"]
@@ -134,7 +142,9 @@ def load_schema(version: int | str) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _validator(name: str):
-    from jsonschema import Draft202012Validator  # imported here: keeps `import migrator` fast
+    from jsonschema import (
+        Draft202012Validator,  # imported here: keeps `import migrator` fast
+    )
     return Draft202012Validator(_load(name))
 
 
@@ -331,109 +341,10 @@ def _plugin_name_problem(path: tuple, plugin: str, root: dict, *,
     return SchemaProblem(out_path, msg, suggestion, "unknown-key")
 
 
-# ---------------------------------------------------------------------------------------------
-# suggestions
-
-
-def _tables(schema: dict) -> dict[str, dict]:
-    """Child keys of a table schema whose values are tables with known keys."""
-    out = {}
-    for key, sub in schema.get("properties", {}).items():
-        if isinstance(sub, dict) and sub.get("properties"):
-            out[key] = sub
-    return out
-
-
-def _close(word: str, possibilities: list[str], n: int, cutoff: float) -> list[str]:
-    import difflib  # only for unknown keys
-    return difflib.get_close_matches(word, possibilities, n=n, cutoff=cutoff)
-
-
-_SUGGESTED: dict[tuple[int, str], tuple[dict, str | None]] = {}
-
-
-def _suggest(key: str, table: dict) -> str | None:
-    """suggest(), remembered per schema table and key (a table's keys never change)."""
-    hit = _SUGGESTED.get((id(table), key))
-    if hit is None or hit[0] is not table:
-        hit = _SUGGESTED[(id(table), key)] = (table, suggest(key, table))
-    return hit[1]
-
-
-def suggest(key: str, table: dict) -> str | None:
-    """Did-you-mean for an unknown `key` of the table described by `table`.
-
-    Order: same key in another case; same key one table deeper (`options.SystemdCgroup`);
-    a close spelling in this table; a close or differently cased key one table deeper.
-    """
-    known = list(table.get("properties", {}))
-    lower = {k.lower(): k for k in known}
-    if key.lower() in lower:
-        return lower[key.lower()]
-    children = _tables(table)
-    for child, sub in sorted(children.items()):
-        if key in sub["properties"]:
-            return f"{child}.{key}"
-    close = _close(key, known, n=1, cutoff=_CUTOFF)
-    if close:
-        return close[0]
-    close = _close(key.lower(), list(lower), n=1, cutoff=_CUTOFF)
-    if close:
-        return lower[close[0]]
-    for child, sub in sorted(children.items()):
-        sub_lower = {k.lower(): k for k in sub["properties"]}
-        if key.lower() in sub_lower:
-            return f"{child}.{sub_lower[key.lower()]}"
-    for child, sub in sorted(children.items()):
-        close = _close(key, list(sub["properties"]), n=1, cutoff=0.85)
-        if close:
-            return f"{child}.{close[0]}"
-    return None
-
 
 # ---------------------------------------------------------------------------------------------
 # free-form tables (runtime options)
 
-
-def _is_1x(schema: dict) -> bool:
-    return str(schema.get("x-containerd-lines", [""])[0]).startswith("1.")
-
-
-def _go_toml_v1_names(name: str) -> set[str]:
-    """Spellings go-toml v1 accepts for an untagged Go field (facts: keys/README.md)."""
-    return {name, name.lower(), name.upper(), name[:1].lower() + name[1:]}
-
-
-def reads_spelling(name: str, key: str, one: bool) -> bool:
-    """Whether containerd matches `key` to the untagged option field `name`: 2.x (go-toml v2)
-    in any case, 1.x (go-toml v1) only the spellings of _go_toml_v1_names."""
-    return key in _go_toml_v1_names(name) if one else key.lower() == name.lower()
-
-
-_LOWERED: dict[int, tuple[dict, dict[str, str]]] = {}
-
-
-def _lowered(props: dict) -> dict[str, str]:
-    """{k.lower(): k for k in props}, once per schema table."""
-    hit = _LOWERED.get(id(props))
-    if hit is None or hit[0] is not props:
-        hit = _LOWERED[id(props)] = (props, {k.lower(): k for k in props})
-    return hit[1]
-
-
-def option_spelling(schema: dict, table: tuple, key: str) -> str | None:
-    """The listed option name that `key` writes in another case, when the release of `schema`
-    would not take `key` as written (the problem `_option_lint` reports); else None."""
-    node = node_at(schema, table)
-    if not isinstance(node, dict) or not isinstance(key, str):
-        return None
-    props = node.get("properties", {})
-    if not props or node.get("additionalProperties", True) is not True or key in props:
-        return None
-    hit = _lowered(props).get(key.lower())
-    if hit is None or (_is_1x(schema) and key in _go_toml_v1_names(hit)):
-        return None
-    return hit
 
 
 def _option_lint(value: Any, schema: dict, path: tuple, v1: bool) -> list[SchemaProblem]:
@@ -486,79 +397,3 @@ def _option_lint(value: Any, schema: dict, path: tuple, v1: bool) -> list[Schema
     return out
 
 
-# ---------------------------------------------------------------------------------------------
-# suggestions beyond the table itself
-
-
-def _walk_schema(root: dict, path: tuple) -> list[tuple[tuple, dict]]:
-    """[(prefix, schema)] from the root down `path`, as far as the schema describes it."""
-    chain = [((), root)]
-    cur = root
-    for i, part in enumerate(path):
-        nxt = None
-        if isinstance(part, int):
-            nxt = cur.get("items")
-        else:
-            nxt = cur.get("properties", {}).get(part)
-            if nxt is None and isinstance(cur.get("additionalProperties"), dict):
-                nxt = cur["additionalProperties"]
-        if not isinstance(nxt, dict):
-            break
-        cur = nxt
-        chain.append((tuple(path[:i + 1]), cur))
-    return chain
-
-
-def _key_paths(schema: dict, key: str, prefix: tuple, depth: int = 0) -> Iterable[tuple]:
-    """Concrete paths (no map wildcards) under `schema` where `key` is a listed property."""
-    if depth > 12 or not isinstance(schema, dict):
-        return
-    props = schema.get("properties", {})
-    if key in props and schema.get("additionalProperties") is False:
-        yield prefix + (key,)
-    for name, sub in props.items():
-        yield from _key_paths(sub, key, prefix + (name,), depth + 1)
-
-
-_KEY_INDEX: dict[int, tuple[dict, dict[str, list[tuple]]]] = {}
-
-
-def _key_index(root: dict) -> dict[str, list[tuple]]:
-    """_key_paths(root, key, ()) for every key at once, from one walk of the schema."""
-    hit = _KEY_INDEX.get(id(root))
-    if hit is not None and hit[0] is root:
-        return hit[1]
-    index: dict[str, list[tuple]] = {}
-
-    def walk(schema: Any, prefix: tuple, depth: int) -> None:
-        if depth > 12 or not isinstance(schema, dict):
-            return
-        props = schema.get("properties", {})
-        if schema.get("additionalProperties") is False:
-            for key in props:
-                index.setdefault(key, []).append(prefix + (key,))
-        for name, sub in props.items():
-            walk(sub, prefix + (name,), depth + 1)
-    walk(root, (), 0)
-    _KEY_INDEX[id(root)] = (root, index)
-    return index
-
-
-def _suggest_elsewhere(key: str, path: tuple, root: dict) -> str | None:
-    """The same key in an enclosing table (closest first), else a single place in the schema.
-
-    Returns a full dotted path from the root,
-    e.g. plugins."io.containerd.cri.v1.images".snapshotter.
-    """
-    chain = _walk_schema(root, path)
-    for prefix, schema in reversed(chain[:-1]):
-        if key in schema.get("properties", {}) and schema.get("additionalProperties") is False:
-            return dotted(prefix + (key,))
-    hits = [p for p in _key_index(root).get(key, ()) if p != path + (key,)]
-    if len(path) >= 2 and path[0] == "plugins":
-        same = [p for p in hits if p[:2] == path[:2]]
-        if len(same) == 1:
-            return dotted(same[0])
-    if len(hits) == 1:
-        return dotted(hits[0])
-    return None
