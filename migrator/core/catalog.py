@@ -16,7 +16,6 @@ removed with their provenance, its known bugs). A new containerd release is a ne
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -113,6 +112,7 @@ class Version:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import tomllib  # only on a cache miss
     with open(path, "rb") as fh:
         return tomllib.load(fh)
 

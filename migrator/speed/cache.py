@@ -33,18 +33,18 @@ def cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "containerd-migrate"
 
 
-def fingerprint(path: Path) -> tuple:
+def fingerprint(path: Path) -> tuple[Any, ...]:
     """What the key knows of one input: its name and its content (never where it is)."""
     data = path.read_bytes()
     return (path.name, len(data), zlib.crc32(data), zlib.adler32(data))
 
 
-def key_of(kind: str, inputs: list[Path]) -> tuple:
+def key_of(kind: str, inputs: list[Path]) -> tuple[Any, ...]:
     return (FORMAT, marshal.version, tuple(sys.version_info[:2]), kind,
             tuple(fingerprint(p) for p in inputs))
 
 
-def entry_path(kind: str, key: tuple) -> Path:
+def entry_path(kind: str, key: tuple[Any, ...]) -> Path:
     blob = marshal.dumps(key)
     digest = (zlib.crc32(blob) << 32) | zlib.adler32(blob)
     return cache_dir() / "compiled" / f"{kind}-{digest:016x}.marshal"

@@ -18,6 +18,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+Schema = dict[str, Any]
+KeyPath = tuple[Any, ...]
+
 _JSONSCHEMA_2020_12 = frozenset({
     "$dynamicRef", "$ref", "additionalProperties", "allOf", "anyOf", "const", "contains",
     "dependentRequired", "dependentSchemas", "enum", "exclusiveMaximum", "exclusiveMinimum",
@@ -36,8 +39,8 @@ class Error:
     __slots__ = ("message", "validator", "validator_value", "instance", "schema",
                  "absolute_path", "relative_schema_path")
 
-    def __init__(self, message: str, validator: str, value: Any, instance: Any, schema: dict,
-                 path: tuple, names: bool) -> None:
+    def __init__(self, message: str, validator: str, value: Any, instance: Any, schema: Schema,
+                 path: KeyPath, names: bool) -> None:
         self.message = message
         self.validator = validator
         self.validator_value = value
@@ -48,7 +51,7 @@ class Error:
         self.relative_schema_path = ("propertyNames", validator) if names else (validator,)
 
 
-def supported(schema: dict) -> bool:
+def supported(schema: Schema) -> bool:
     """Whether `iter_errors` can check this schema (else: jsonschema)."""
     def ok(node: Any) -> bool:
         if not isinstance(node, dict):
@@ -74,11 +77,11 @@ def supported(schema: dict) -> bool:
     return ok(schema)
 
 
-_NODES: dict[int, tuple[dict, tuple]] = {}
+_NODES: dict[int, tuple[Schema, KeyPath]] = {}
 _PATTERNS: dict[str, re.Pattern[str]] = {}
 
 
-def _keywords(node: dict) -> tuple:
+def _keywords(node: Schema) -> KeyPath:
     hit = _NODES.get(id(node))
     if hit is None or hit[0] is not node:
         hit = _NODES[id(node)] = (node, tuple((k, v) for k, v in node.items() if k in _SUPPORTED))
@@ -108,7 +111,7 @@ def _equal(one: Any, two: Any) -> bool:
     if one is two:
         return True
     if isinstance(one, str) or isinstance(two, str):
-        return one == two
+        return bool(one == two)
     if isinstance(one, Sequence) and isinstance(two, Sequence):
         return len(one) == len(two) and all(_equal(a, b) for a, b in zip(one, two))
     if isinstance(one, Mapping) and isinstance(two, Mapping):
@@ -116,10 +119,10 @@ def _equal(one: Any, two: Any) -> bool:
                                             for k, v in one.items())
     if isinstance(one, bool) or isinstance(two, bool):
         return one is two
-    return one == two
+    return bool(one == two)
 
 
-def _errors(node: dict, instance: Any, path: tuple, names: bool, out: list) -> None:
+def _errors(node: Schema, instance: Any, path: KeyPath, names: bool, out: list[Error]) -> None:
     for k, v in _keywords(node):
         if k == "properties":
             if isinstance(instance, dict):
@@ -181,7 +184,7 @@ def _errors(node: dict, instance: Any, path: tuple, names: bool, out: list) -> N
             # if/then (the runc options closed by runtime_type): `then` applies where `if` holds
             then = node.get("then")
             if isinstance(then, dict):
-                probe: list = []
+                probe: list[Error] = []
                 _errors(v, instance, path, names, probe)
                 if not probe:
                     _errors(then, instance, path, names, out)
@@ -193,7 +196,7 @@ def _errors(node: dict, instance: Any, path: tuple, names: bool, out: list) -> N
                                           node, path, names))
 
 
-def iter_errors(schema: dict, instance: Any) -> list[Error]:
+def iter_errors(schema: Schema, instance: Any) -> list[Error]:
     """The errors of `instance`, as Draft202012Validator(schema).iter_errors finds them; only
     for a schema that is `supported`."""
     out: list[Error] = []
