@@ -1,6 +1,7 @@
 """Key paths as tuples, and their dotted TOML spelling for people (reports, messages)."""
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -80,3 +81,50 @@ def node_at(schema: dict, path: tuple) -> dict | None:
                 target = target.get(part) if isinstance(target, dict) else None
             node = target if isinstance(target, dict) else None
     return node
+
+
+@functools.lru_cache(maxsize=8192, typed=True)
+def _dotted_part(part: Any) -> str:
+    return dotted((part,))
+
+
+def dotted_path(path: tuple) -> str:
+    """report.dotted(path), the same string, with each part's rendering remembered (the same
+    table names recur in every path of a file)."""
+    out = [_dotted_part(part) for part in path]
+    for i in range(1, len(out)):
+        if not isinstance(path[i], int):
+            out[i] = "." + out[i]
+    return "".join(out)
+
+
+def has_prefix_in(path: tuple, prefixes: set[tuple] | frozenset[tuple]) -> bool:
+    """Whether some element of `prefixes` is a prefix of path (or path itself)."""
+    return any(path[:n] in prefixes for n in range(len(path) + 1))
+
+
+def under(prefixes: set[tuple], items: Any) -> dict[tuple, list]:
+    """For each of the prefixes, the values of the (path, value) items whose path starts with
+    it, in the items' order: one pass over the items instead of one per prefix."""
+    lengths = sorted({len(p) for p in prefixes})
+    out: dict[tuple, list] = {}
+    for path, value in items:
+        for n in lengths:
+            if n > len(path):
+                break
+            key = path[:n]
+            if key in prefixes:
+                out.setdefault(key, []).append(value)
+    return out
+
+
+def leaves(tree: dict, prefix: tuple = ()) -> list[tuple[tuple, Any]]:
+    """Every value that is not a table, plus empty tables (they are settings too)."""
+    out: list[tuple[tuple, Any]] = []
+    for k, v in tree.items():
+        path = prefix + (k,)
+        if isinstance(v, dict) and v:
+            out.extend(leaves(v, path))
+        else:
+            out.append((path, v))
+    return out

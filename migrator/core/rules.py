@@ -194,7 +194,9 @@ def _trie(rules) -> list:
 
 
 def release_key(release: str) -> tuple[int, ...]:
-    from migrator.core.catalog import release_key as key  # pre-releases ("2.4.0-beta.0") too
+    from migrator.core.catalog import (
+        release_key as key,  # pre-releases ("2.4.0-beta.0") too
+    )
     return key(release)
 
 
@@ -454,7 +456,9 @@ def release_lines() -> dict[str, int]:
 
 @cache
 def _release_lines() -> dict[str, int]:
-    from migrator.core import catalog  # the release lines are catalog data (migrator/releases/)
+    from migrator.core import (
+        catalog,  # the release lines are catalog data (migrator/releases/)
+    )
     return {name: entry.config_version for name, entry in catalog.lines().items()}
 
 
