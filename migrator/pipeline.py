@@ -115,11 +115,12 @@ def migrate(text: str | bytes, to: int | None = None, *, containerd: str | None 
     output_tree = _verify(result.text, expected, file)
     result.changes.extend(emitter.changes)
     result.changes.extend(_drops(plan, index, {x.source for x in found} if found else set()))
-    result.changes.extend(Change("set", "set", "set on request", to_path=dotted(path))
+    result.changes.extend(Change("set", "set", "set on request", to_path=dotted(path),
+                                 to_key=path)
                           for path in plan.overrides if path not in rewrites)
     result.changes.extend(Change("dropped", "loss", x.why + "; those entries go, the others "
                                  "stay", from_path=dotted(x.source),
-                                 from_line=index.line(x.source))
+                                 from_line=index.line(x.source), from_key=x.source)
                           for x in found if x.keep is not None)
     result.changes.sort(key=lambda c: (c.kind not in ("encoding", "header"), c.from_line or 0))
     lost = accounting.unaccounted(loaded.tree, output_tree, plan, result.changes)
@@ -414,7 +415,7 @@ def _drops(plan: engine.Plan, index: _DocIndex, lost: set[tuple]) -> list[Change
         reason = d.reason + (f"; use {rule.use} instead" if rule is not None and rule.use
                              else "")
         out.append(Change("dropped", label, reason,
-                          from_path=dotted(prefix), from_line=line,
+                          from_path=dotted(prefix), from_line=line, from_key=prefix,
                           release=rule.release if rule else None,
                           source=rule.source if rule else None))
     return out

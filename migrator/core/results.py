@@ -14,7 +14,9 @@ ChangeKind = Literal["moved", "renamed", "dropped", "converted", "copied", "head
 class Change:
     """One thing the migration did to one key: moved, renamed, converted, copied, dropped...
 
-    `from_path`/`to_path` are dotted TOML key paths (`dotted`), `from_line` the input line;
+    `from_path`/`to_path` are dotted TOML key paths (`dotted`) for people, `from_key`/`to_key`
+    the same paths as tuples for code (never parsed back from the text; not in the report),
+    `from_line` the input line;
     `rule` names the rule in migrator/rules/, `release` and `source` the containerd release
     and source file it follows. `format()` gives the one line the CLI prints."""
     kind: ChangeKind
@@ -26,6 +28,8 @@ class Change:
     release: str | None = None     # containerd release the rule follows, e.g. 2.0
     source: str | None = None      # path@tag in containerd's repository
     differs: str | None = None     # why containerd's own migration reads the original differently
+    from_key: tuple | None = field(default=None, compare=False, repr=False)
+    to_key: tuple | None = field(default=None, compare=False, repr=False)
 
     def format(self) -> str:
         where = f"line {self.from_line}: " if self.from_line else ""
@@ -98,7 +102,7 @@ class MigrationResult:
 
 
 # dataclasses.asdict deep-copies every value; these hold only strings, numbers and None
-_CHANGE_FIELDS = tuple(f.name for f in fields(Change))
+_CHANGE_FIELDS = tuple(f.name for f in fields(Change) if f.compare)  # the keys are for code
 _FINDING_FIELDS = tuple(f.name for f in fields(Finding))
 
 

@@ -1,4 +1,5 @@
-"""The emitter's units: a block of statements under one header, and small helpers its parts share."""
+"""The emitter's units: a block of statements under one header, and small helpers its parts
+share."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -312,6 +312,6 @@ class Emitter(Placing, EntryEdits):
         self.changes.append(Change(
             kind=kind, rule=rule.id if rule else kind,  # type: ignore[arg-type]
             reason=_reason(kind, rule), from_path=dotted_path(src), from_line=line,
-            to_path=dotted_path(dst) if dst is not None else None,
+            to_path=dotted_path(dst) if dst is not None else None, from_key=src, to_key=dst,
             release=rule.release if rule else None, source=rule.source if rule else None,
             differs=rule.differs if rule else None))

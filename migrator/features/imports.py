@@ -42,7 +42,7 @@ from typing import Any
 
 from migrator.core import catalog, engine, loading, rules
 from migrator.core.errors import ConfigError
-from migrator.core.paths import dotted, parse_dotted
+from migrator.core.paths import dotted
 from migrator.core.results import Finding, MigrationResult
 
 __all__ = ["migrate_set", "write_set", "SetResult", "resolve_imports", "merge_trees"]
@@ -487,11 +487,8 @@ def _merge_findings(order: list[str], loaded: dict[str, loading.Loaded],
     drops = {}
     for r in results.values():
         for c in r.changes:
-            if c.kind == "dropped" and c.from_path and not c.from_path.startswith("/"):
-                try:
-                    drops[parse_dotted(c.from_path)] = c.reason
-                except Exception:  # a from_path that is not a key path (e.g. a list entry)
-                    continue
+            if c.kind == "dropped" and c.from_key is not None:
+                drops[c.from_key] = c.reason
     trees = []
     for p in order:
         tree = copy.deepcopy(loaded[p].tree)

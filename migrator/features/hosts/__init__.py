@@ -57,4 +57,7 @@ from migrator.features.hosts.plan import (
 )
 from migrator.features.hosts.redact import redact_toml
 
-__all__ = ["HOSTS_FILE", "CAPABILITIES", "DEFAULT_DIR", "RULE", "RELEASE", "SOURCE", "REGISTRY", "TLS_KEYS", "check_host", "host_directory", "is_localhost", "default_scheme", "default_host", "Entry", "HostsFile", "RegistryPlan", "posix_clean", "plan_hosts", "migrate_registry", "write_hosts", "redact_toml"]
+__all__ = ["HOSTS_FILE", "CAPABILITIES", "DEFAULT_DIR", "RULE", "RELEASE", "SOURCE", "REGISTRY",
+           "TLS_KEYS", "check_host", "host_directory", "is_localhost", "default_scheme",
+           "default_host", "Entry", "HostsFile", "RegistryPlan", "posix_clean", "plan_hosts",
+           "migrate_registry", "write_hosts", "redact_toml"]

@@ -1,4 +1,5 @@
-"""hosts.toml files on disk: their state, checked before the first write, written atomically and never through a link."""
+"""hosts.toml files on disk: their state, checked before the first write, written atomically and
+never through a link."""
 from __future__ import annotations
 
 import os

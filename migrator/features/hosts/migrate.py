@@ -1,4 +1,5 @@
-"""A config migrated with its registries: config_path set, mirrors and TLS moved into hosts.toml, their comments with them, every move reported."""
+"""A config migrated with its registries: config_path set, mirrors and TLS moved into hosts.toml,
+their comments with them, every move reported."""
 from __future__ import annotations
 
 import os
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from migrator.core import catalog, engine, loading, rules
 from migrator.core.errors import ConfigError
-from migrator.core.paths import dotted, parse_dotted
+from migrator.core.paths import dotted
 from migrator.core.results import Change, Finding, MigrationResult
 from migrator.features.hosts.disk import _conflicts, _shadowing
 from migrator.features.hosts.names import HOSTS_FILE, RELEASE, RULE, SOURCE, _show
@@ -180,10 +181,7 @@ def _report(result: MigrationResult, loaded: loading.Loaded, plan: RegistryPlan,
     kept: list[Change] = []
     mirrors_prefix = plan.source_prefix + ("mirrors",)
     for c in result.changes:
-        try:
-            src = parse_dotted(c.from_path) if c.from_path else ()
-        except Exception:  # not a key path (a list entry such as `disabled_plugins "aufs"`)
-            src = ()
+        src = c.from_key or ()  # none for a list entry such as `disabled_plugins "aufs"`
         if c.kind == "dropped" and src == mirrors_prefix:
             kept.append(Change("dropped", RULE, "the mirrors table goes with its entries "
                                "(they are in hosts.toml now)", c.from_path, c.from_line,

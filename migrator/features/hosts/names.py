@@ -1,4 +1,5 @@
-"""Registry host names, validated as containerd's hosts resolver reads them, and their directories."""
+"""Registry host names, validated as containerd's hosts resolver reads them, and their
+directories."""
 from __future__ import annotations
 
 import ipaddress

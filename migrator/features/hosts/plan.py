@@ -1,4 +1,5 @@
-"""The plan: registries, their mirror endpoints and TLS settings read from the CRI registry config, and the hosts.toml files they become."""
+"""The plan: registries, their mirror endpoints and TLS settings read from the CRI registry config,
+and the hosts.toml files they become."""
 from __future__ import annotations
 
 import os

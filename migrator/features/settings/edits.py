@@ -1,4 +1,5 @@
-"""Edits by name, resolved to key paths of the file's version and applied with migrate() in one verified pass."""
+"""Edits by name, resolved to key paths of the file's version and applied with migrate() in one
+verified pass."""
 from __future__ import annotations
 
 import copy
@@ -381,11 +382,10 @@ def _replaced_tables(edit: Edit, current: dict) -> list[Finding]:
 def _explain(change: Change, edit: Edit) -> Change:
     if change.kind not in ("added", "set", "dropped") or not edit.notes:
         return change
-    from migrator.core.paths import parse_dotted
-    path = change.to_path or change.from_path
+    path = change.to_key or change.from_key
     if not path:
         return change
-    why = edit.notes.get(parse_dotted(path))
+    why = edit.notes.get(path)
     return replace(change, reason=why) if why else change
 
 

@@ -1,4 +1,5 @@
-"""Setting names: each one key path in one config version; where it is in the others is computed with the migration rules."""
+"""Setting names: each one key path in one config version; where it is in the others is computed
+with the migration rules."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
-"""Values typed against the schema of the version that holds them, plugin entries, and reading a setting from a tree."""
+"""Values typed against the schema of the version that holds them, plugin entries, and reading a
+setting from a tree."""
 from __future__ import annotations
 
 import json
