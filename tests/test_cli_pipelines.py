@@ -116,7 +116,7 @@ def test_a_drop_in_without_a_version_line_gets_consistent_warnings() -> None:
         ("not-read", "containerd 1.x reads the plugin tables of a version 1 file by short ID "
                      "and ignores io.containerd.grpc.v1.cri; a drop-in without a version line "
                      "is read at the root config's version: add that version line"),
-        ("plugin-fallback/1", "a full plugin URI in a version 1 file is ignored by containerd "
+        ("plugin-fallback/full-uri", "a full plugin URI in a version 1 file is ignored by containerd "
                               "1.x; from version 2 on it takes effect")]
     assert "pinned_images" in result.text                  # migrated as 2.x reads it
     with_version = migrator.migrate("version = 1\n" + drop_in, to=3)

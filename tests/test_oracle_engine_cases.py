@@ -47,7 +47,7 @@ KUBESPRAY_CASE = (
 
 def test_option_names_in_another_case_get_the_listed_spelling() -> None:
     ours = migrator.migrate(KUBESPRAY_CASE, to=3)
-    assert {c.to_path.rsplit(".", 1)[1] for c in ours.changes if c.rule == "option-names/1"} \
+    assert {c.to_path.rsplit(".", 1)[1] for c in ours.changes if c.rule == "option-names/options"} \
         == {"SystemdCgroup", "BinaryName"}
     # 1.7 keeps the user's options map as written (it replaces the default map) and its shim
     # decoder accepts a lower-case first letter: the original meant SystemdCgroup = true

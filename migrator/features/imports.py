@@ -360,7 +360,8 @@ def migrate_set(root: str | os.PathLike[str] | Mapping[str, str | bytes], *, to:
         result = pipeline.migrate(data[path], to=target, containerd=containerd,
                                   allow_loss=allow_loss, file=path)
         if path != root_name and declared[path] is None and own >= 2:
-            result.findings[:] = [f for f in result.findings if f.code != "plugin-fallback/5"]
+            result.findings[:] = [f for f in result.findings
+                                  if f.code != "plugin-fallback/unknown-name"]
             short = [k for k in (loaded[path].tree.get("plugins") or {}) if "." not in k]
             result.findings.append(Finding(
                 "info", "imports-versionless", f"no version: containerd 1.x reads this file at "
