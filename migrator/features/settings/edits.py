@@ -360,7 +360,7 @@ def _edit(text: str | bytes, edits: dict[str, Any], *, to: int | None, container
     except ConfigError as exc:
         raise exc.with_file(file) from None
     result = migrate(src.text, to=target if containerd is None else to, containerd=containerd,
-                     allow_loss=allow_loss, file=file, sets=edit.sets)
+                     allow_loss=allow_loss, file=file, sets=edit.sets, loaded=loaded)
     result.changes = [_explain(c, edit) for c in result.changes]
     result.findings.extend(edit.findings)
     if src.drop_in and target <= 2:
