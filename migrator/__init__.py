@@ -17,9 +17,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~2 ms)
 
-# the release, read by hatch for the package metadata ([tool.hatch.version]): a literal, so
-# that `--version` and `import migrator` need not read the installed metadata (~30 ms)
-__version__ = "0.1.0"
+from migrator._version import __version__
 
 # The public names are imported when first used (PEP 562): `import migrator` and the command
 # line's `--version` stay fast, and a program pays for the pipeline only when it calls it.

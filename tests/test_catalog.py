@@ -30,7 +30,7 @@ from .helpers import REPO, shared_path
 PKG = REPO / "migrator"
 RELEASE = re.compile(r"v?\d+\.\d+(\.\d+)?")
 URI = re.compile(r"io\.containerd\.[\w.-]+")
-# the SARIF format version (cli/lint.py), and this package's own version (migrator/__init__.py)
+# the SARIF format version (cli/lint.py), and this package's own version (migrator/_version.py)
 NOT_CONTAINERD = {"2.1.0", migrator.__version__}
 
 

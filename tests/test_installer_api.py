@@ -65,7 +65,7 @@ def test_version_is_the_packages() -> None:
     from importlib import metadata
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert pyproject["project"]["dynamic"] == ["version"] and "version" not in pyproject["project"]
-    assert pyproject["tool"]["hatch"]["version"]["path"] == "migrator/__init__.py"
+    assert pyproject["tool"]["hatch"]["version"]["path"] == "migrator/_version.py"
     assert migrator.__version__ == metadata.version("containerd-migrate")
 
 

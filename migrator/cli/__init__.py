@@ -11,7 +11,7 @@ def main() -> None:
     migration library are imported (what click's version option prints, in a fifth of the
     time); everything else is the click command of migrator.cli.commands."""
     if sys.argv[1:] == ["--version"]:
-        from migrator import __version__
+        from migrator._version import __version__
         sys.stdout.write(f"{PROG} {__version__}\n")
         sys.stdout.flush()
         return
@@ -24,4 +24,11 @@ def main() -> None:
     command()
 
 
-__all__ = ["main"]
+def bug_notice() -> str:
+    """What to do about an internal error: always a bug, never the input's fault."""
+    from migrator._version import __version__
+    return (f"this is a bug in {PROG} {__version__}, please report it with the input file "
+            f"(secrets redacted)")
+
+
+__all__ = ["main", "bug_notice", "PROG"]

@@ -15,8 +15,8 @@ from typing import Any, BinaryIO
 
 import click
 
+from migrator.cli import bug_notice
 from migrator.core import catalog
-from migrator.core.errors import bug_notice
 
 EXIT_OK, EXIT_CHECK, EXIT_ERROR, EXIT_LOSS = 0, 1, 2, 3
 STDIN = "-"

@@ -113,7 +113,7 @@ def lint_main(paths: list[str] | tuple[str, ...], *, containerd: str | None = No
             if os.environ.get(DEBUG_ENV) == "1":
                 import traceback
                 traceback.print_exception(exc, file=err)
-            from migrator.core.errors import bug_notice
+            from migrator.cli import bug_notice
             _fail(outcome, f"containerd-migrate: internal error: {display}: "
                            f"{type(exc).__name__}: {_one_line(exc)}; {bug_notice()} (set "
                            f"{DEBUG_ENV}=1 for the traceback)", err)

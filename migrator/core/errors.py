@@ -33,10 +33,3 @@ class LossError(ConfigError):
     def __init__(self, message: str, losses: list, **kw) -> None:
         super().__init__(message, **kw)
         self.losses = losses
-
-
-def bug_notice() -> str:
-    """What to do about an internal error: always a bug, never the input's fault."""
-    from migrator import __version__ as version
-    return (f"this is a bug in containerd-migrate {version}, please report it with the input "
-            f"file (secrets redacted)")
