@@ -708,12 +708,12 @@ def test_an_internal_error_is_one_line_naming_the_file_and_what_to_report(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What a pipeline bug looks like on the command line: one line, the file, the version to
     report it against, no secret, nothing written."""
-    from migrator import pipeline
+    from migrator.checks import verify
 
     def broken(text: str, expected: dict, file: str) -> dict:
-        raise pipeline.InternalError(f"{file}: emitted TOML differs from the plan: hunter2")
+        raise verify.InternalError(f"{file}: emitted TOML differs from the plan: hunter2")
 
-    monkeypatch.setattr(pipeline, "_verify", broken)
+    monkeypatch.setattr(verify, "verify", broken)
     p = tmp_path / "config.toml"
     p.write_text(V2 + f'[{CRI}.registry.configs."r.io".auth]\n  password = "hunter2"\n')
     before = snapshot(p)

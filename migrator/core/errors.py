@@ -33,3 +33,7 @@ class LossError(ConfigError):
     def __init__(self, message: str, losses: list, **kw) -> None:
         super().__init__(message, **kw)
         self.losses = losses
+
+
+class InternalError(RuntimeError):
+    """The emitted text does not mean what the rules computed: a bug, never written out."""
