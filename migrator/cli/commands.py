@@ -206,17 +206,18 @@ def migrate_cmd(files: tuple[str, ...], to: int | None, containerd: str | None,
                 assignments.append(parse_assignment(text))
             except ConfigError as exc:
                 raise click.BadParameter(exc.message, param_hint="'--set'") from None
-    try:
-        if not (assignments and to is None and containerd is None):
+    try:  # --set alone may keep the file's version; everything else says where to go
+        if not (assignments and to is None and containerd is None) or hosts_dir is not None \
+                or with_imports:
             to, _ = resolve_target(to, containerd)
     except ConfigError as exc:
         raise click.UsageError(exc.message) from None
     job = _validate(files, to, output, in_place, backup, diff, check, report_json, quiet)
     job.containerd, job.allow_loss = containerd, allow_loss
     job.sets, job.read_as = tuple(assignments), read_as
-    if assignments and (hosts_dir is not None or with_imports):
-        raise click.UsageError("--set goes with one file at a time (not --hosts-dir or "
-                               "--with-imports)")
+    if read_as is not None and (hosts_dir is not None or with_imports):
+        raise click.UsageError("--read-as is for a drop-in on its own (not --hosts-dir or "
+                               "--with-imports, which read the root config)")
     job.hosts_dir, job.overwrite_hosts, job.with_imports = hosts_dir, overwrite_hosts, with_imports
     if hosts_dir is not None and (len(files) > 1 or with_imports):
         raise click.UsageError("--hosts-dir takes one FILE (and not --with-imports)")
@@ -334,7 +335,8 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO,
             from migrator.features.hosts import migrate_registry
             result, hosts = migrate_registry(data, to=job.to, containerd=job.containerd,
                                              allow_loss=job.allow_loss, hosts_dir=job.hosts_dir,
-                                             overwrite=job.overwrite_hosts, file=display)
+                                             overwrite=job.overwrite_hosts, file=display,
+                                             assignments=job.sets)
         elif job.sets:
             from migrator.features.settings import apply_sets
             result = apply_sets(data, list(job.sets), to=job.to, containerd=job.containerd,
@@ -420,7 +422,7 @@ def _migrate_set(name: str, display: str, job: _Job, stdout: BinaryIO,
     secrets.update(_secrets_of_file(name))
     try:
         result = migrate_set(Path(name), to=job.to, containerd=job.containerd,
-                             allow_loss=job.allow_loss)
+                             allow_loss=job.allow_loss, assignments=job.sets)
     except LossError as exc:
         secrets.update(_secrets_of_file(exc.file))
         return _fail(display, str(exc), EXIT_LOSS, secrets)

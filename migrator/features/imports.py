@@ -265,14 +265,16 @@ class SetResult:
 # -- migrate -------------------------------------------------------------------------------------
 
 def migrate_set(root: str | os.PathLike[str] | Mapping[str, str | bytes], *, to: int | None,
-                containerd: str | None = None, allow_loss: bool = False) -> SetResult:
+                containerd: str | None = None, allow_loss: bool = False,
+                assignments: tuple = ()) -> SetResult:
     """Migrate a root config and every file it imports (recursively) to one version.
 
     `root` is a path (files are read from disk; nothing is written) or a mapping of paths to
     texts whose first entry is the root (paths relative to each other, `/`-separated). A file
     that does not parse, or that the target cannot express without `allow_loss`, raises
     ConfigError/LossError naming it; problems of the set itself (a missing import, a cycle,
-    mixed versions, a merge that means something else after the migration) are findings."""
+    mixed versions, a merge that means something else after the migration) are findings.
+    `assignments` (`NAME=VALUE`, --set) edit the root file, in the same pass as its migration."""
     from migrator import pipeline
 
     fs: Any = _Memory(root) if isinstance(root, Mapping) else _Disk(root)
@@ -356,9 +358,18 @@ def migrate_set(root: str | os.PathLike[str] | Mapping[str, str | bytes], *, to:
     root_version = next((v for v in (declared[p] for p in order) if v), None)  # 2.3's rule
     own = declared[root_name] or 1  # a drop-in without a version is read at the root's
     out.findings += _version_findings(order, declared, root_version)
+    edit = None
+    if assignments:  # --set: the root's edits join its plan
+        from migrator.features import settings
+        edit = settings.plan_edits(assignments, loaded[root_name], target, release, containerd,
+                                   root_name)
     for path in order:
+        mine = edit is not None and path == root_name
         result = pipeline.migrate(data[path], to=target, containerd=containerd,
-                                  allow_loss=allow_loss, file=path)
+                                  allow_loss=allow_loss, file=path, loaded=loaded[path],
+                                  sets=edit.sets if mine else None)
+        if mine:
+            settings.explain(result, edit)
         if path != root_name and declared[path] is None and own >= 2:
             result.findings[:] = [f for f in result.findings
                                   if f.code != "plugin-fallback/unknown-name"]

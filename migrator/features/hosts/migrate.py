@@ -19,6 +19,7 @@ from migrator.features.hosts.plan import RegistryPlan, _where, plan_hosts
 def migrate_registry(text: str | bytes, *, to: int | None, hosts_dir: str | os.PathLike[str],
                      overwrite: bool = False, allow_loss: bool = False,
                      file: str = "<string>", containerd: str | None = None,
+                     assignments: tuple = (),
                      ) -> tuple[MigrationResult, dict[Path, str]]:
     """Migrate `text` to version `to` and move mirrors/TLS into hosts.toml files under
     `hosts_dir` (absolute; written into `config_path`). Plans only: nothing is written.
@@ -27,7 +28,7 @@ def migrate_registry(text: str | bytes, *, to: int | None, hosts_dir: str | os.P
     to write, `{path: content}`; files already on disk with the same content are included
     (write_hosts leaves them alone). A file on disk with other content is a ConfigError unless
     `overwrite`. Credentials stay in the config (removed only with `allow_loss`), with a
-    finding either way."""
+    finding either way. `assignments` (`NAME=VALUE`, --set) are edited in the same pass."""
     from migrator import pipeline
     from migrator.pipeline import UNSET, migrate
 
@@ -72,11 +73,22 @@ def migrate_registry(text: str | bytes, *, to: int | None, hosts_dir: str | os.P
             t = where_to(path)
             if t is not None:
                 sets[t] = UNSET
+    edit = None
+    if assignments:  # --set in the same pass: its edits join the plan
+        from migrator.features import settings
+        edit = settings.plan_edits(assignments, loaded, target, release, containerd, file)
+        for path, value in edit.sets.items():
+            if path in sets and sets[path] != value:
+                raise ConfigError(f"--set writes {dotted(path)}, which --hosts-dir sets too",
+                                  file=file)
+            sets[path] = value
     try:
         result = migrate(text, to=target, containerd=containerd, allow_loss=allow_loss,
                          file=file, sets=sets or None, loaded=loaded)
     except ValueError as exc:
         raise ConfigError(f"cannot set config_path in this file ({exc})", file=file) from None
+    if edit is not None:
+        settings.explain(result, edit)
     result.text, comments = _move_comments(loaded, plan, result.text)
     files = {root / hf.directory / HOSTS_FILE: _with_comments(hf.render(),
                                                                comments.get(hf.directory, []))

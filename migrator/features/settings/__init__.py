@@ -19,7 +19,15 @@ Before anything is written, each value is typed against the schema of the versio
 and the edited tree is validated against the schema of the file's version (or of the containerd
 release given); a setting the version cannot express is a ConfigError (exit 2)."""
 from migrator.features.settings.config import Config, Options, Runtime, load
-from migrator.features.settings.edits import Edit, apply_sets, edit_text, resolve
+from migrator.features.settings.edits import (
+    Edit,
+    apply_sets,
+    edit_text,
+    explain,
+    parse_edits,
+    plan_edits,
+    resolve,
+)
 from migrator.features.settings.names import (
     RUNC,
     RUNC_TYPE,
@@ -48,4 +56,4 @@ __all__ = ["load", "Config", "Runtime", "Options", "apply_sets", "edit_text",
            "parse_assignment", "parse_name", "parse_value", "path_in", "spellings", "read",
            "resolve", "plugin_entries", "SETTINGS", "SHORTHANDS", "names", "UNSET", "Setting",
            "Key", "Spelling", "RUNTIME_FIELDS", "RUNC", "RUNC_TYPE", "runtime_key",
-           "value_schema", "Edit"]
+           "value_schema", "Edit", "parse_edits", "plan_edits", "explain"]

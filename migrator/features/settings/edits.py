@@ -361,8 +361,7 @@ def _edit(text: str | bytes, edits: dict[str, Any], *, to: int | None, container
         raise exc.with_file(file) from None
     result = migrate(src.text, to=target if containerd is None else to, containerd=containerd,
                      allow_loss=allow_loss, file=file, sets=edit.sets, loaded=loaded)
-    result.changes = [_explain(c, edit) for c in result.changes]
-    result.findings.extend(edit.findings)
+    explain(result, edit)
     if src.drop_in and target <= 2:
         result.findings.extend(_replaced_tables(edit, current))
     return _finish(src, result, text)
@@ -389,15 +388,8 @@ def _explain(change: Change, edit: Edit) -> Change:
     return replace(change, reason=why) if why else change
 
 
-def apply_sets(text: str | bytes, assignments: Iterable[str | tuple[str, Any]], *,
-               to: int | None = None, containerd: str | None = None,
-               file: str = "<string>", version: int | None = None,
-               allow_loss: bool = False) -> MigrationResult:
-    """The `--set NAME=VALUE` entry point: parse every assignment, then edit (and migrate to
-    `to` / what `containerd` reads) in one verified pass. Without `to` and `containerd` the
-    file keeps its version; `version` is what a file without a version line is read as.
-    Raises ConfigError (exit 2) for a bad or inexpressible edit, LossError (exit 3) only when
-    the migration itself loses a setting."""
+def parse_edits(assignments: Iterable[str | tuple[str, Any]], file: str) -> dict[str, Any]:
+    """`NAME=VALUE` assignments (or (name, value) pairs) as edits by canonical name."""
     edits: dict[str, Any] = {}
     try:
         for a in assignments:
@@ -409,5 +401,37 @@ def apply_sets(text: str | bytes, assignments: Iterable[str | tuple[str, Any]], 
             edits[canon] = value
     except ConfigError as exc:
         raise exc.with_file(file) from None
+    return edits
+
+
+def plan_edits(assignments: Iterable[str | tuple[str, Any]], loaded: Any, target: int,
+               chain_release: str | None, release: str | None, file: str) -> Edit:
+    """--set's contribution to a migration another feature runs (--hosts-dir,
+    --with-imports): the edits resolved to key paths of the target version, against the file
+    as it will be after the migration. The feature adds `sets` to its own and passes the
+    result to `explain`."""
+    try:
+        current = _current(loaded, target, chain_release)
+        return resolve(parse_edits(assignments, file), current, target, release)
+    except ConfigError as exc:
+        raise exc.with_file(file) from None
+
+
+def explain(result: MigrationResult, edit: Edit) -> None:
+    """Name the edits in a migration's report: their changes say why, their findings join."""
+    result.changes = [_explain(c, edit) for c in result.changes]
+    result.findings.extend(edit.findings)
+
+
+def apply_sets(text: str | bytes, assignments: Iterable[str | tuple[str, Any]], *,
+               to: int | None = None, containerd: str | None = None,
+               file: str = "<string>", version: int | None = None,
+               allow_loss: bool = False) -> MigrationResult:
+    """The `--set NAME=VALUE` entry point: parse every assignment, then edit (and migrate to
+    `to` / what `containerd` reads) in one verified pass. Without `to` and `containerd` the
+    file keeps its version; `version` is what a file without a version line is read as.
+    Raises ConfigError (exit 2) for a bad or inexpressible edit, LossError (exit 3) only when
+    the migration itself loses a setting."""
+    edits = parse_edits(assignments, file)
     return edit_text(text, edits, to=to, containerd=containerd, file=file, version=version,
                      allow_loss=allow_loss)
