@@ -531,7 +531,8 @@ def test_unreadable_file(v2: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if os.geteuid() == 0:  # root reads a mode-000 file anyway: make open() refuse instead
         def refuse(name: str) -> bytes:
             raise PermissionError(13, "Permission denied", name)
-        monkeypatch.setattr(cli, "_read", refuse)
+        from migrator.cli import run as run_module
+        monkeypatch.setattr(run_module, "_read", refuse)
     v2.chmod(0)
     try:
         r = run("v2.toml", "--to", "3", "--in-place")
@@ -544,14 +545,15 @@ def test_unreadable_file(v2: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_file_that_vanishes_before_it_is_read(v2: Path, v3: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    real_read = cli._read
+    from migrator.cli import run as run_module
+    real_read = run_module._read
 
     def vanishing(name: str) -> bytes:
         if name == "v2.toml":
             os.unlink(name)
         return real_read(name)
 
-    monkeypatch.setattr(cli, "_read", vanishing)
+    monkeypatch.setattr(run_module, "_read", vanishing)
     r = run("--to", "3", "--check", "-q", "v2.toml", "v3.toml")
     assert r.exit_code == 2
     assert_one_error_line(r.stderr, "v2.toml")
