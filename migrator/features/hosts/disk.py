@@ -62,7 +62,6 @@ def _shadowing(root: Path, plan: RegistryPlan, file: str) -> list[Finding]:
                     None)]
 
 
-# -- writing -------------------------------------------------------------------------------------
 
 def write_hosts(files: dict[Path, str], overwrite: bool = False, *,
                 hosts_dir: str | os.PathLike[str] | None = None) -> list[Path]:

@@ -14,7 +14,6 @@ from migrator.features.hosts.disk import _conflicts, _shadowing
 from migrator.features.hosts.names import HOSTS_FILE, RELEASE, RULE, SOURCE, _show
 from migrator.features.hosts.plan import RegistryPlan, _where, plan_hosts
 
-# -- migrate ---------------------------------------------------------------------------------------
 
 def migrate_registry(text: str | bytes, *, to: int | None, hosts_dir: str | os.PathLike[str],
                      overwrite: bool = False, allow_loss: bool = False,

@@ -25,7 +25,6 @@ _HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
 _PORT = re.compile(r"[0-9]{1,5}")
 
 
-# -- host names ----------------------------------------------------------------------------------
 
 def check_host(name: Any, *, what: str = "registry host", file: str = "<string>",
                line: int | None = None, col: int | None = None, wildcard: bool = True) -> str:

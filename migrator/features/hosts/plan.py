@@ -25,7 +25,6 @@ from migrator.features.hosts.names import (
     is_localhost,
 )
 
-# -- the plan ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Entry:
