@@ -33,4 +33,5 @@ from migrator.features.imports.merge import merge_trees
 from migrator.features.imports.sets import SetResult, migrate_set
 from migrator.features.imports.write import write_set
 
-__all__ = ["migrate_set", "write_set", "SetResult", "resolve_imports", "merge_trees", "_Memory", "_Disk", "PER_KEY"]
+__all__ = ["migrate_set", "write_set", "SetResult", "resolve_imports", "merge_trees", "_Memory",
+           "_Disk", "PER_KEY"]

@@ -1,4 +1,5 @@
-"""The files of a set: read from disk or a mapping, and imports resolved as containerd resolves them (Go's filepath.Match globs)."""
+"""The files of a set: read from disk or a mapping, and imports resolved as containerd resolves
+them (Go's filepath.Match globs)."""
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
-"""How containerd merges the files of a set (1.x deep, 2.x per plugin table), and where the two merges mean different things."""
+"""How containerd merges the files of a set (1.x deep, 2.x per plugin table), and where the two
+merges mean different things."""
 from __future__ import annotations
 
 import copy
