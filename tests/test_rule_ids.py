@@ -41,7 +41,8 @@ def shipped() -> list[tuple[str, ...]]:
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_every_rule_writes_its_id(path: Path) -> None:
-    tree = rules._parser().parse(path.read_text())
+    from migrator.core import rules_parser
+    tree = rules_parser._parser().parse(path.read_text())
     missing = []
     for group in tree.find_data("group"):
         name = str(group.children[0])

@@ -197,7 +197,8 @@ def test_cached_rules_equal_freshly_parsed_rules(cache_home: Path,
 
     def no_parsing(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the cache was not used")
-    monkeypatch.setattr(rules, "parse_rules", no_parsing)
+    from migrator.core import rules_parser
+    monkeypatch.setattr(rules_parser, "parse_rules", no_parsing)
     read = rules.rule_sets.__wrapped__()          # a hit: nothing parsed
     assert built == fresh and read == fresh
     assert list(read) == list(fresh)

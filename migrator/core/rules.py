@@ -8,10 +8,10 @@ Read backwards (`RuleSet.reversed()`), the same rules describe the downgrade.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from migrator.core.resources import data_path, package_path
 from migrator.speed.cache import compiled
@@ -239,99 +239,6 @@ def _reverse(rs: RuleSet) -> RuleSet:
                    rs.file)  # releases: see release_lines(), which reads the upward steps
 
 
-def _text(tok: Any) -> str:
-    s = str(tok)
-    if s[:1] == '"':
-        return _unescape(s[1:-1])
-    if s[:1] == "'":
-        return s[1:-1]
-    return s
-
-
-def _unescape(s: str) -> str:
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), s)
-
-
-@cache
-def _parser():
-    from lark import Lark
-    grammar = (data_path("grammar") / "rules.lark").read_text()
-    return Lark(grammar, parser="lalr", propagate_positions=False)
-
-
-def parse_rules(text: str, file: str = "<rules>") -> RuleSet:
-    from lark import Token, Tree
-    from lark.exceptions import LarkError
-
-    try:
-        tree = _parser().parse(text)
-    except LarkError as exc:
-        raise ValueError(f"{file}: {exc}") from None
-    step = tree.children[0]
-    a, b, title = (_text(t) for t in step.children[:3])
-    lines = [_text(t) for t in step.children[3].children]
-    releases, native = tuple(lines[:-1]), lines[-1]
-    rules: list[Rule] = []
-    for group in tree.children[1:]:
-        name = str(group.children[0])
-        gmeta = {str(m.data): _text(m.children[0]) for m in group.children[1:]
-                 if isinstance(m, Tree) and m.data in _META}
-        n = 0
-        for node in group.children[1:]:
-            if not isinstance(node, Tree) or node.data in _META or node.data in ("when", "unless"):
-                continue
-            n += 1
-            paths = [c for c in node.children if isinstance(c, Tree) and c.data == "path"]
-            # paths inside when/unless clauses are not the rule's own
-            metas = {str(m.data): _text(m.children[0]) for m in node.children
-                     if isinstance(m, Tree) and m.data in _META}
-            conds = {kind: tuple(Pattern(tuple(_text(s) for s in m.children[0].children))
-                                 for m in list(group.children[1:]) + list(node.children)
-                                 if isinstance(m, Tree) and m.data == kind)
-                     for kind in ("when", "unless")}
-            uses = [m for m in node.children if isinstance(m, Tree) and m.data == "use"]
-            strings = [c for c in node.children if isinstance(c, Token)]
-            meta = {**gmeta, **metas}
-            kind = str(node.data)
-            kw: dict[str, Any] = dict(
-                kind=kind, id=f"{name}/{meta.pop('rule_id', n)}",
-                release=meta.get("release"), source=meta.get("source"),
-                differs=meta.get("differs"), warn=meta.get("warn"),
-                since=meta.get("since"), before=meta.get("before"),
-                when=conds["when"], unless=conds["unless"],
-                use=_text(uses[0].children[0]) if uses else None)
-            pats = [Pattern(tuple(_text(s) for s in p.children)) for p in paths]
-            if kind in ("move", "copy"):
-                kw.update(src=pats[0], dst=pats[1])
-                if strings:  # copy ... via NAME(args)
-                    args = [c for c in node.children if isinstance(c, Tree) and c.data == "args"]
-                    kw.update(transform=(str(strings[0]), tuple(
-                        _text(t) for t in args[0].children) if args else ()))
-            elif kind == "keep":
-                kw.update(src=pats[0], dst=pats[0])
-            elif kind == "convert":
-                args = [c for c in node.children if isinstance(c, Tree) and c.data == "args"]
-                kw.update(src=pats[0], dst=pats[1], transform=(
-                    str(strings[0]), tuple(_text(t) for t in args[0].children) if args else ()))
-            elif kind in ("drop", "spell"):
-                kw.update(src=pats[0], reason=_text(strings[0]))
-            elif kind == "plugin":
-                segs = [_text(c) for c in node.children if isinstance(c, Token)]
-                kw.update(src=Pattern(("plugins", segs[0])), dst=Pattern(("plugins", segs[1])))
-            elif kind == "entry":
-                names = [_text(s) for s in strings]
-                kw.update(src=Pattern((names[0],)), entries=tuple(names[1:]))
-            elif kind == "check":
-                texts = [_text(s) for s in strings]
-                kw.update(src=pats[0], value=texts[0] if len(texts) == 2 else None,
-                          reason=texts[-1])
-            rules.append(Rule(**kw))
-    return RuleSet(int(a), int(b), title, tuple(rules), file, releases, native)
-
-
-_META = {"release", "source", "differs", "warn", "rule_id", "since", "before"}
-
-
 @cache
 def rule_sets() -> dict[tuple[int, int], RuleSet]:
     """Every step the rules directory knows, upward ones as written and their reversals.
@@ -342,83 +249,28 @@ def rule_sets() -> dict[tuple[int, int], RuleSet]:
     files = sorted(package_path("rules").glob("*.rules"))
     parsed: dict[tuple[int, int], RuleSet] = {}
 
+    from migrator.core import rules_codec, rules_parser
+
     def parse() -> tuple:
         for path in files:
-            rs = parse_rules(path.read_text(), path.name)
+            rs = rules_parser.parse_rules(path.read_text(), path.name)
             parsed[(rs.from_version, rs.to_version)] = rs
             if rs.from_version == rs.to_version:
                 continue  # spellings of one version for some releases: nothing to reverse
             back = rs.reversed()
             parsed[(back.from_version, back.to_version)] = back
-        return _encode_rule_sets(parsed)
+        return rules_codec.encode_rule_sets(parsed)
 
-    data = compiled("rules", [Path(__file__), data_path("grammar") / "rules.lark", *files], parse)
+    here = Path(__file__).parent
+    data = compiled("rules", [Path(__file__), here / "rules_parser.py", here / "rules_codec.py",
+                              data_path("grammar") / "rules.lark", *files], parse)
     if parsed:  # parsed just now
         return parsed
-    decoded = _decode_rule_sets(data)
+    decoded = rules_codec.decode_rule_sets(data)
     if decoded is None:  # a cache entry that is not ours: parse after all
         parse()
         return parsed
     return decoded
-
-
-# -- the rule sets as plain data for the compiled cache (migrator.speed.cache) -----------------
-
-_PATTERN_FIELDS = frozenset({"src", "dst", "copy_of"})
-_PATTERNS_FIELDS = frozenset({"when", "unless"})
-
-
-def _encode_rule(rule: Rule) -> tuple:
-    out = []
-    for f in fields(Rule):
-        v = getattr(rule, f.name)
-        if f.name in _PATTERN_FIELDS:
-            v = None if v is None else v.segments
-        elif f.name in _PATTERNS_FIELDS:
-            v = tuple(p.segments for p in v)
-        out.append(v)
-    return tuple(out)
-
-
-def _encode_rule_sets(steps: dict[tuple[int, int], RuleSet]) -> tuple:
-    return (tuple(f.name for f in fields(Rule)),
-            tuple((rs.from_version, rs.to_version, rs.title,
-                   tuple(_encode_rule(r) for r in rs.rules), rs.file, rs.releases, rs.native)
-                  for rs in steps.values()))
-
-
-def _pattern(segments: tuple[str, ...], memo: dict) -> Pattern:
-    hit = memo.get(segments)
-    if hit is None:
-        hit = memo[segments] = Pattern(segments)
-    return hit
-
-
-def _decode_rule_sets(data: Any) -> dict[tuple[int, int], RuleSet] | None:
-    """The rule sets again; the frozen objects are filled in directly (as unpickling does),
-    which is what makes reading the cache cheap."""
-    try:
-        names, encoded = data
-        if tuple(names) != tuple(f.name for f in fields(Rule)):
-            return None
-        memo: dict[tuple, Pattern] = {}
-        steps: dict[tuple[int, int], RuleSet] = {}
-        for (a, b, title, rules_, file, releases, native) in encoded:
-            out = []
-            for values in rules_:
-                kw = dict(zip(names, values, strict=True))
-                for name in _PATTERN_FIELDS:
-                    if kw[name] is not None:
-                        kw[name] = _pattern(tuple(kw[name]), memo)
-                for name in _PATTERNS_FIELDS:
-                    kw[name] = tuple(_pattern(tuple(p), memo) for p in kw[name])
-                rule = Rule.__new__(Rule)
-                rule.__dict__.update(kw)
-                out.append(rule)
-            steps[(a, b)] = RuleSet(a, b, title, tuple(out), file, tuple(releases), native)
-        return steps
-    except Exception:
-        return None
 
 
 def chain(source: int, target: int, release: str | None = None) -> list[RuleSet]:
@@ -474,3 +326,9 @@ def native_release(version: int) -> str | None:
 def known_versions() -> tuple[int, ...]:
     versions = {v for step in rule_sets() for v in step}
     return tuple(sorted(versions))
+
+
+def parse_rules(text: str, file: str = "<rules>") -> RuleSet:
+    """A rules file's text as a RuleSet (rules_parser.py; lark is imported only here)."""
+    from migrator.core.rules_parser import parse_rules as parse
+    return parse(text, file)
