@@ -32,8 +32,6 @@ class Loss:
 
 
 def find(plan: Plan, input_problems: set[tuple], release: str, source_version: int) -> list[Loss]:
-    from migrator.checks import validate
-
     source_schema = schema(source_version)
     read_by_source = plugins_read(source_version)
     by_target = {path: placed.source for path, placed in plan.placed.items()
@@ -47,7 +45,7 @@ def find(plan: Plan, input_problems: set[tuple], release: str, source_version: i
                 why = (f"an unknown key, which no containerd reads (see the warning), in plugin "
                        f"{path[1]}, which containerd {release} does not have")
             losses[source] = Loss(source, path, why)
-    unknown = [p for p in validate.validate(plan.expected, release) if p.kind == "unknown-key"]
+    unknown = [p for p in problems(plan, release) if p.kind == "unknown-key"]
     # the targets below each problem, found in one pass (not one scan of the plan per problem)
     below = under({p.path for p in unknown}, ((path, (path, source))
                                               for path, source in by_target.items()))
@@ -65,6 +63,16 @@ def find(plan: Plan, input_problems: set[tuple], release: str, source_version: i
     return [Loss(x.source, x.target, x.why, _is_default(source_schema, x.source,
                                                         _get(plan, x.target)))
             for x in losses.values()]
+
+
+def problems(plan: Plan, target: int | str) -> list:
+    """The target schema's problems with the planned tree, validated once per plan and target:
+    the output means what the plan says, so the report asks again instead of validating it."""
+    from migrator.checks import validate
+    hit = plan.problems.get(target)
+    if hit is None:
+        hit = plan.problems[target] = validate.validate(plan.expected, target)
+    return hit
 
 
 def references(plan: Plan, release: str) -> list[Loss]:

@@ -47,6 +47,7 @@ class Plan:
     overrides: dict[tuple, Any] = field(default_factory=dict)  # target path -> value set
     added: dict[tuple, Any] = field(default_factory=dict)      # new keys (target paths)
     empty: set[tuple] = field(default_factory=set)  # (source, target): a split part with nothing
+    problems: dict[int | str, list] = field(default_factory=dict)  # of `expected`, by target
 
 
 def convert(target: Target, value: Any, parts: bool = False) -> Any:
@@ -301,12 +302,16 @@ def _set(tree: dict, path: tuple, value: Any) -> None:
 _IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 
-def ensure_table(tree: dict, path: tuple) -> None:
-    cur = tree
+def ensure_table(tree: dict, path: tuple) -> bool:
+    """Whether the table had to be added."""
+    cur, added = tree, False
     for k in path:
         if not isinstance(cur, dict):
-            return
-        cur = cur.setdefault(k, {})
+            return added
+        if k not in cur:
+            cur[k], added = {}, True
+        cur = cur[k]
+    return added
 
 
 def describe_value(path: tuple, value: Any) -> str:

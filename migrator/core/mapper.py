@@ -11,7 +11,7 @@ from migrator.core.paths import leaves
 from migrator.core.rules import Rule, RuleSet
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per key of the file, some per copy: no __dict__ each
 class Target:
     path: tuple | None                      # None: dropped
     rules: tuple[Rule, ...] = ()            # the rules that moved it, one per step at most
@@ -34,13 +34,21 @@ class Target:
 
 def _target(path: tuple | None, rules: tuple[Rule, ...] = (), converts: tuple[Rule, ...] = (),
             copy: bool = False, stays: tuple[Rule, ...] = ()) -> Target:
-    """Target(path, rules, converts, copy): the same object, filled in directly (as unpickling
-    does) rather than field by field through the frozen dataclass's __init__, which is most of
-    the cost of mapping a path."""
-    t = object.__new__(Target)
-    t.__dict__.update(path=path, rules=rules, converts=converts, copy=copy, drop_reason=None,
-                      at=None, stays=stays)
+    """Target(path, rules, converts, copy): the same object, its slots filled in directly
+    rather than through the frozen dataclass's __init__ and its keyword handling, which is
+    most of the cost of mapping a path."""
+    t = _new(Target)
+    _set(t, "path", path)
+    _set(t, "rules", rules)
+    _set(t, "converts", converts)
+    _set(t, "copy", copy)
+    _set(t, "drop_reason", None)
+    _set(t, "at", None)
+    _set(t, "stays", stays)
     return t
+
+
+_new, _set = object.__new__, object.__setattr__
 
 
 def _best(step: RuleSet | tuple[Rule, ...], path: tuple, kinds: frozenset[str] | set[str],

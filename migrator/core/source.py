@@ -9,13 +9,14 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from sys import intern
 from typing import Literal
 
 Path = tuple  # tuple[str | int, ...]: table keys, with array-of-tables indexes as ints
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_-]+)*")
 _WS = " \t"
 _SCALAR = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:\d{2})?)?"
@@ -36,7 +37,7 @@ class KeyPart:
 @dataclass(slots=True)
 class Statement:
     kind: Literal["table", "array_table", "keyvalue"]
-    parts: list[KeyPart]          # the key as written (header key, or the dotted key of a pair)
+    text: str                     # the document's text (shared): the key parts are read from it
     path: Path                    # absolute path of the table, or of the pair
     table: Path                   # for pairs: the table they are written in; for headers: their own path
     start: int                    # first character of the statement's line (indentation included)
@@ -47,14 +48,25 @@ class Statement:
     value_start: int = 0
     value_end: int = 0
     value_kind: str = ""          # string | array | inline | scalar
-    elements: list[tuple[int, int]] = field(default_factory=list)  # top-level array items
+    elements: tuple[tuple[int, int], ...] | list[tuple[int, int]] = ()  # top-level array items
     comment_start: int | None = None
     line: int = 0
     col: int = 0
+    quote: str = ""               # "'" if a part of the key is single-quoted, else '"' or ''
 
     @property
     def key(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.parts)
+        """The key as written: the header's names, or the pair's dotted key."""
+        if self.kind == "keyvalue":
+            return self.path[len(self.table):]
+        return tuple(p for p in self.path if type(p) is str)
+
+    @property
+    def parts(self) -> list[KeyPart]:
+        """The key's parts with their spans, scanned again from the text: a document keeps
+        only the key's span, since most statements never need their parts."""
+        stop = "=" if self.kind == "keyvalue" else "]"
+        return _Scanner(self.text).key_parts(self.key_start, stop)[0]
 
 
 @dataclass
@@ -144,8 +156,24 @@ class _Scanner:
         j = self.t.find("\n", i)
         return self.n if j < 0 else j + 1
 
-    def key(self, i: int, stop: str) -> tuple[list[KeyPart], int]:
-        # names are interned: thousands of statements repeat the same few (runtimes, options)
+    def key(self, i: int, stop: str) -> tuple[tuple[str, ...], str, int, int]:
+        """(names, quote, key start, the index of `stop`); names are interned: thousands of
+        statements repeat the same few (runtimes, options)."""
+        i = self.ws(i)
+        m = _BARE_KEY.match(self.t, i)
+        if m is not None:  # most keys: bare names, a dot between them
+            j = self.ws(m.end())
+            if self.t.startswith(stop, j):
+                raw = m.group()
+                names = (intern(raw),) if "." not in raw else \
+                    tuple(intern(n.strip(_WS)) for n in raw.split("."))
+                return names, "", i, j
+        parts, j = self.key_parts(i, stop)
+        quotes = {p.quote for p in parts}
+        quote = "'" if "'" in quotes else '"' if '"' in quotes else ""
+        return tuple(p.name for p in parts), quote, parts[0].start, j
+
+    def key_parts(self, i: int, stop: str) -> tuple[list[KeyPart], int]:
         parts: list[KeyPart] = []
         while True:
             i = self.ws(i)
@@ -213,7 +241,7 @@ class _Scanner:
         if c == "{":
             i = self.ws(i + 1)
             while self.t[i] != "}":
-                _, i = self.key(i, "=")
+                i = self.key(i, "=")[3]
                 i = self.ws(i + 1)
                 i, _, _ = self.value(i)
                 i = self.ws(i)
@@ -251,9 +279,9 @@ def parse(text: str) -> Document:
         comment_block = None
         if text[j] == "[":
             is_aot = text.startswith("[[", j)
-            parts, k = s.key(j + (2 if is_aot else 1), "]]" if is_aot else "]")
+            names, quote, key_start, k = s.key(j + (2 if is_aot else 1), "]]" if is_aot else "]")
+            key_end = _key_end(text, key_start, k)
             k += 2 if is_aot else 1
-            names = tuple(p.name for p in parts)
             path = _resolve(names, aot_count)
             if is_aot:
                 for key in [key for key in aot_count if key[:len(names)] == names and key != names]:
@@ -261,15 +289,15 @@ def parse(text: str) -> Document:
                 aot_count[names] = aot_count.get(names, 0) + 1
                 path = _resolve(names, aot_count)
             table = path
-            st = Statement("array_table" if is_aot else "table", parts, path, path, line_start, 0,
-                           leading, parts[0].start, parts[-1].end)
+            st = Statement("array_table" if is_aot else "table", text, path, path, line_start,
+                           0, leading, key_start, key_end, quote=quote)
         else:
-            parts, k = s.key(j, "=")
+            names, quote, key_start, k = s.key(j, "=")
             v0 = s.ws(k + 1)
             v1, kind, elements = s.value(v0)
-            st = Statement("keyvalue", parts, table + tuple(p.name for p in parts), table,
-                           line_start, 0, leading, parts[0].start, parts[-1].end, v0, v1, kind,
-                           elements)
+            st = Statement("keyvalue", text, table + names, table, line_start, 0, leading,
+                           key_start, _key_end(text, key_start, k), v0, v1, kind,
+                           elements or (), quote=quote)
             k = v1
         k = s.ws(k)
         if k < s.n and text[k] == "#":
@@ -279,6 +307,13 @@ def parse(text: str) -> Document:
         doc.statements.append(st)
         i = st.end
     return doc
+
+
+def _key_end(text: str, start: int, stop: int) -> int:
+    """Just past the key's last part: the key runs from start to stop, less trailing blanks."""
+    while stop > start and text[stop - 1] in _WS:
+        stop -= 1
+    return stop
 
 
 def _resolve(names: tuple[str, ...], aot_count: dict[tuple[str, ...], int]) -> Path:

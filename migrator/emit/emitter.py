@@ -279,7 +279,7 @@ class Emitter(Placing, EntryEdits):
             return self._comments_only(st)
         if b.final == st.path:
             return self.text[st.leading:st.end]
-        quote = "'" if any(p.quote == "'" for p in st.parts) else '"'
+        quote = "'" if st.quote == "'" else '"'
         # a header names no indexes: `[[a.b]]` and a nested `[[a.b.c]]` (path a.b[0].c[0])
         names = tuple(p for p in b.final if not isinstance(p, int))
         new_key = source.render_key(names, quote)
@@ -287,8 +287,8 @@ class Emitter(Placing, EntryEdits):
         rule = target.rule if target.path == b.final else self._rule_into(b)
         kind = "renamed" if rule is not None and rule.kind == "plugin" else "moved"
         self._change(kind, rule, st.path, b.final, st.line)
-        return self.text[st.leading:st.parts[0].start] + new_key + \
-            self.text[st.parts[-1].end:st.end]
+        return self.text[st.leading:st.key_start] + new_key + \
+            self.text[st.key_end:st.end]
 
     def _rule_into(self, b: Block, table: tuple | None = None) -> Rule | None:
         table = table if table is not None else b.final

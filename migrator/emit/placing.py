@@ -127,7 +127,7 @@ class Placing:
             before = self.text[:ref.leading]
             if before.endswith("\n\n") or before.endswith("\r\n\r\n"):
                 blank = self.nl
-        quote = "'" if ref is not None and any(p.quote == "'" for p in ref.parts) else '"'
+        quote = "'" if ref is not None and ref.quote == "'" else '"'
         assert nb.final is not None
         head = f"{blank}{indent}[{source.render_key(nb.final, quote)}]{self.nl}"
         order = self._order(nb.final)
@@ -142,7 +142,7 @@ class Placing:
         if rel == st.key:
             pieces.append(t[st.key_start:st.key_end])
         else:
-            quote = "'" if any(p.quote == "'" for p in st.parts) else '"'
+            quote = "'" if st.quote == "'" else '"'
             pieces.append(source.render_key(rel, quote))
         if value_text is None or value_text == t[st.value_start:st.value_end]:
             pieces.append(t[st.key_end:st.end])

@@ -118,8 +118,10 @@ class Migration:
     # -- verify: the text, parsed again, means what the plan says ----------------------------
     def verify(self) -> None:
         expected = dict(self.engine_plan.expected)
-        for table in self.emitter.kept_tables():
-            engine.ensure_table(expected, table)
+        added = [engine.ensure_table(expected, table) for table in self.emitter.kept_tables()]
+        # the plan's tree is the output's, less the version line (which the schema holds):
+        # what the target's schema finds in one it finds in the other
+        self.output_is_plan = not any(added)
         if self.version is not None:
             expected["version"] = self.version
         self.output_tree = verify.verify(self.result.text, expected, self.file)
@@ -147,13 +149,18 @@ class Migration:
     def report(self) -> MigrationResult:
         loaded, result, to, release = self.loaded, self.result, self.to, self.release
         assert loaded is not None
+        from migrator.checks import losses
+        known = None
+        if self.output_is_plan and (release or to) in self.engine_plan.problems:
+            # the same tree with the version line: what the schema said of its absence goes
+            known = [p for p in losses.problems(self.engine_plan, release or to)
+                     if self.version is None or p.path != ("version",)]
         result.findings.extend(reporting._schema_findings(
             loaded, self.engine_plan, self.output_tree, release or to, self.file,
-            downgrade=to < loaded.version, index=self.index))
+            downgrade=to < loaded.version, index=self.index, output_problems=known))
         result.findings.extend(self.engine_plan.findings)
         result.findings.extend(mixed.findings(loaded, self.strays, self.index.position))
         if release is not None and to > loaded.version:  # going down, these are losses
-            from migrator.checks import losses
             result.findings.extend(Finding("warning", "plugin-reference", x.why,
                                            dotted(x.source), *self.index.position(x.source))
                                    for x in losses.references(self.engine_plan, release))

@@ -11,7 +11,8 @@ from migrator.pipeline.index import DocIndex
 
 def _schema_findings(loaded: loading.Loaded, plan: engine.Plan, output: dict, target: int | str,
                      file: str, downgrade: bool = False,
-                     index: DocIndex | None = None) -> list[Finding]:
+                     index: DocIndex | None = None,
+                     output_problems: list | None = None) -> list[Finding]:
     """Input problems are warnings; the output may only repeat them, never add its own."""
     from migrator.checks import losses, validate
     index = index or DocIndex(loaded)
@@ -33,7 +34,8 @@ def _schema_findings(loaded: loading.Loaded, plan: engine.Plan, output: dict, ta
                                  *index.position(("plugins", name))))
     carried = {p.path for p in problems}
     read = losses.plugins_read(loaded.version)
-    out_problems = validate.validate(output, target)
+    out_problems = output_problems if output_problems is not None else \
+        validate.validate(output, target)
     if not out_problems:
         return found
     sources = {}
