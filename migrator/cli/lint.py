@@ -52,7 +52,7 @@ def lint_main(paths: list[str] | tuple[str, ...], *, containerd: str | None = No
               stderr: IO[str] | None = None) -> int:
     from migrator.lint import _lint, _Options
     from migrator.lint import kubelet as kubelet_mod
-    from migrator.lint.base import parse_target
+    from migrator.lint.target import parse_target
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
     if fmt not in FORMATS:

@@ -29,8 +29,9 @@ from typing import Any
 from migrator.core import catalog
 from migrator.core.errors import ConfigError
 from migrator.lint import fix as fixer
-from migrator.lint.base import Context, Finding, Fix, Target, parse_target
+from migrator.lint.base import Context, Finding, Fix
 from migrator.lint.registry import RULES, rules
+from migrator.lint.target import Target, parse_target
 
 __all__ = ["lint", "LintResult", "Finding", "Fix", "RULES", "rules"]
 
