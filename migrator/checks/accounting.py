@@ -17,11 +17,9 @@ def unaccounted(input_tree: dict, output_tree: dict, plan: Plan,
                 changes: list[Change]) -> list[str]:
     reported = {c.from_path for c in changes if c.kind == "dropped" and c.from_path}
     dropped = {d.path for d in plan.dropped}
-    out_leaves = dict(leaves(output_tree))
-    # keyed by target path; dotted() renders paths one-to-one, so comparing these dicts is
-    # comparing the dotted ones, which are only built to explain a difference
-    expected: dict[tuple, Any] = {}
-    got: dict[tuple, Any] = {}
+    # target path -> (expected, found) for each value that is not where the rules put it;
+    # nothing is copied or collected for the values that are (the output is looked up in place)
+    wrong: dict[tuple, tuple[Any, Any]] = {}
     problems: list[str] = []
     for path, value in leaves(input_tree):
         if path == ("version",):
@@ -35,18 +33,21 @@ def unaccounted(input_tree: dict, output_tree: dict, plan: Plan,
                     problems.append(f"{dotted(path)} was dropped but is not in the report")
                 continue
             new = plan.overrides.get(t.path, new)
-            if new == {} and isinstance(_get(output_tree, t.path), dict):
+            have = _get(output_tree, t.path)
+            if new == {} and isinstance(have, dict):
                 continue  # an empty table: the output has it, maybe with more inside
-            have = out_leaves.get(t.path, _MISSING)
+            if isinstance(have, dict) and have:
+                have = _MISSING  # a table with keys is no leaf: the value is not there
             if isinstance(new, list) and isinstance(have, list) and _all_in(new, have):
                 continue  # merged into a list that holds more (e.g. a shim env)
             if have != new and path in dropped:
                 continue  # lost a conflict: reported as dropped with the winner named
-            expected[t.path], got[t.path] = new, have
-    if nan_safe(expected) != nan_safe(got):
+            if have != new and nan_safe(have) != nan_safe(new):
+                wrong[t.path] = (new, have)
+    if wrong:
         from deepdiff import DeepDiff
-        diff = DeepDiff({dotted(k): v for k, v in expected.items()},
-                        {dotted(k): v for k, v in got.items()}, verbose_level=2)
+        diff = DeepDiff({dotted(k): v for k, (v, _) in wrong.items()},
+                        {dotted(k): v for k, (_, v) in wrong.items()}, verbose_level=2)
         problems.append(f"values not found where the rules put them: {diff.to_json()}")
     return problems
 

@@ -13,7 +13,8 @@ def verify(text: str, expected: dict, file: str) -> dict:
         got = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InternalError(f"{file}: emitted TOML does not parse ({exc}); nothing written")
-    if accounting.nan_safe(got) != accounting.nan_safe(expected):
+    # nan never equals itself: only a tree that differs is compared again with nan made equal
+    if got != expected and accounting.nan_safe(got) != accounting.nan_safe(expected):
         from deepdiff import DeepDiff
         diff = DeepDiff(expected, got, verbose_level=1)
         raise InternalError(f"{file}: emitted TOML differs from the plan: {diff}")
