@@ -65,6 +65,19 @@ def nan_safe(value):
     return value
 
 
+@pytest.mark.parametrize("path", toml_test_valid(), ids=lambda p: p.name)
+def test_key_spans_agree_with_the_parts(path: Path) -> None:
+    """A statement keeps its key's span and quote style (read in one match for most keys);
+    its parts, scanned again on demand, must say the same."""
+    text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+    for st in source.parse(text).statements:
+        parts = st.parts
+        assert (st.key_start, st.key_end) == (parts[0].start, parts[-1].end)
+        assert tuple(p.name for p in parts) == st.key
+        quotes = {p.quote for p in parts}
+        assert st.quote == ("'" if "'" in quotes else '"' if '"' in quotes else "")
+
+
 def test_toml_test_suite_present_or_skipped() -> None:
     if shared_path("corpus", "toml-test") is None:
         pytest.skip("../shared/corpus/toml-test is not present")

@@ -16,7 +16,10 @@ from typing import Literal
 Path = tuple  # tuple[str | int, ...]: table keys, with array-of-tables indexes as ints
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_-]+)*")
+# a key of bare names and quoted ones without escapes (nearly every key): one match, no parts
+_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\\\r\n]*"|'[^'\r\n]*')"""
+_SIMPLE_KEY = re.compile(_PART + r"(?:[ \t]*\.[ \t]*" + _PART + ")*")
+_PARTS = re.compile(r"""[A-Za-z0-9_-]+|"([^"\\\r\n]*)"|'([^'\r\n]*)'""")
 _WS = " \t"
 _SCALAR = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:\d{2})?)?"
@@ -160,14 +163,23 @@ class _Scanner:
         """(names, quote, key start, the index of `stop`); names are interned: thousands of
         statements repeat the same few (runtimes, options)."""
         i = self.ws(i)
-        m = _BARE_KEY.match(self.t, i)
-        if m is not None:  # most keys: bare names, a dot between them
+        m = _SIMPLE_KEY.match(self.t, i)
+        if m is not None:
             j = self.ws(m.end())
             if self.t.startswith(stop, j):
                 raw = m.group()
-                names = (intern(raw),) if "." not in raw else \
-                    tuple(intern(n.strip(_WS)) for n in raw.split("."))
-                return names, "", i, j
+                if '"' not in raw and "'" not in raw:
+                    names = (intern(raw),) if "." not in raw else \
+                        tuple(intern(n.strip(_WS)) for n in raw.split("."))
+                    return names, "", i, j
+                names, quote = [], '"'
+                for p in _PARTS.finditer(raw):
+                    double, single = p.groups()
+                    if single is not None:
+                        quote = "'"
+                    names.append(intern(double if double is not None else
+                                        single if single is not None else p.group()))
+                return tuple(names), quote, i, j
         parts, j = self.key_parts(i, stop)
         quotes = {p.quote for p in parts}
         quote = "'" if "'" in quotes else '"' if '"' in quotes else ""
