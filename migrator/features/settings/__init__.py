@@ -20,13 +20,11 @@ and the edited tree is validated against the schema of the file's version (or of
 release given); a setting the version cannot express is a ConfigError (exit 2)."""
 from migrator.features.settings.config import Config, Options, Runtime, load
 from migrator.features.settings.edits import (
-    Edit,
     apply_sets,
     edit_text,
     explain,
     parse_edits,
     plan_edits,
-    resolve,
 )
 from migrator.features.settings.names import (
     RUNC,
@@ -43,6 +41,7 @@ from migrator.features.settings.names import (
     runtime_key,
     spellings,
 )
+from migrator.features.settings.resolve import Edit, resolve
 from migrator.features.settings.values import (
     parse_assignment,
     parse_value,

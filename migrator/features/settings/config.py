@@ -9,14 +9,7 @@ from migrator.core import rules
 from migrator.core.errors import ConfigError
 from migrator.core.loading import load as _load_file
 from migrator.core.results import MigrationResult
-from migrator.features.settings.edits import (
-    Edit,
-    _default_runtime,
-    _edit,
-    _place,
-    _prepare,
-    _runtime_table,
-)
+from migrator.features.settings.edits import _edit, _prepare
 from migrator.features.settings.names import (
     RUNC,
     RUNTIME_FIELDS,
@@ -26,6 +19,12 @@ from migrator.features.settings.names import (
     parse_name,
     runtime_key,
     spellings,
+)
+from migrator.features.settings.resolve import (
+    Edit,
+    _default_runtime,
+    _place,
+    _runtime_table,
 )
 from migrator.features.settings.values import _MISSING, _check_type, _get, read
 from migrator.pipeline import UNSET, supported_versions
