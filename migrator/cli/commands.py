@@ -192,8 +192,8 @@ def migrate_cmd(files: tuple[str, ...], to: int | None, containerd: str | None,
         raise click.UsageError("--read-as is for a drop-in on its own (not --hosts-dir or "
                                "--with-imports, which read the root config)")
     job.hosts_dir, job.overwrite_hosts, job.with_imports = hosts_dir, overwrite_hosts, with_imports
-    if hosts_dir is not None and (len(files) > 1 or with_imports):
-        raise click.UsageError("--hosts-dir takes one FILE (and not --with-imports)")
+    if hosts_dir is not None and len(files) > 1:
+        raise click.UsageError("--hosts-dir takes one FILE (with --with-imports, the root)")
     if with_imports and (job.mode in ("stdout", "output") or STDIN in files):
         raise click.UsageError("--with-imports writes several files: use --in-place, --diff "
                                "or --check")

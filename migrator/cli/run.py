@@ -117,18 +117,9 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO,
         raise
     # the values to scrub from every message: from the tree the pipeline read, else read here
     secrets.update(result.secrets if result.secrets is not None else _secrets_of(data))
-    clash = _report_clash(job, list(hosts), "a hosts.toml file")
-    if clash is not None:
-        return _fail(display, clash)
-    hosts_changed = {p: t for p, t in hosts.items() if _disk_text(p) != t}
-    if hosts_changed and job.mode != "check":
-        from migrator.features.hosts import write_hosts
-        try:  # before the config: config_path never points at files that are not there
-            write_hosts(hosts, overwrite=job.overwrite_hosts, hosts_dir=job.hosts_dir)
-        except ConfigError as exc:
-            return _fail(display, str(exc), secrets=secrets)
-        except OSError as exc:
-            return _fail(display, f"{job.hosts_dir}: cannot write: {_strerror(exc)}")
+    hosts_changed, failed = _write_hosts_first(job, display, hosts, secrets)
+    if failed is not None:
+        return failed
     out = result.text.encode("utf-8")
     changed = out != data
     if job.mode == "stdout":
@@ -151,19 +142,43 @@ def _migrate_one(name: str, display: str, job: _Job, stdout: BinaryIO,
                                                redact_toml(result.text), display),
                                   secrets).encode("utf-8"))
     if job.diff:
-        from migrator.features.hosts import redact_toml
-        for path, text in hosts_changed.items():
-            before_text = _disk_text(path)
-            _to_stdout(stdout, _scrub(unified_diff(redact_toml(before_text or ""),
-                                                   redact_toml(text), str(path),
-                                                   new=before_text is None),
-                                      secrets).encode("utf-8"))
+        _diff_hosts(stdout, hosts_changed, secrets)
     changed = changed or bool(hosts_changed)
     if not job.quiet:
         click.echo(_scrub(result.format_text(), secrets), err=True, nl=False)
     code = EXIT_CHECK if job.check and changed else EXIT_OK
     return _Outcome(display, code, changed,
                     entry=_scrub_data(result.to_json(), secrets) if job.wants_report else {})
+
+
+def _write_hosts_first(job: _Job, display: str, hosts: dict, secrets: set[str],
+                       ) -> tuple[dict, _Outcome | None]:
+    """The hosts.toml files that differ from the disk, written (unless --check) before the
+    config: config_path never points at files that are not there. An outcome on failure."""
+    from migrator.core.errors import ConfigError
+    clash = _report_clash(job, list(hosts), "a hosts.toml file")
+    if clash is not None:
+        return {}, _fail(display, clash, secrets=secrets)
+    changed = {p: t for p, t in hosts.items() if _disk_text(p) != t}
+    if changed and job.mode != "check":
+        from migrator.features.hosts import write_hosts
+        try:
+            write_hosts(hosts, overwrite=job.overwrite_hosts, hosts_dir=job.hosts_dir)
+        except ConfigError as exc:
+            return {}, _fail(display, str(exc), secrets=secrets)
+        except OSError as exc:
+            return {}, _fail(display, f"{job.hosts_dir}: cannot write: {_strerror(exc)}")
+    return changed, None
+
+
+def _diff_hosts(stdout: BinaryIO, changed: dict, secrets: set[str]) -> None:
+    from migrator.features.hosts import redact_toml
+    for path, text in changed.items():
+        before_text = _disk_text(path)
+        _to_stdout(stdout, _scrub(unified_diff(redact_toml(before_text or ""),
+                                               redact_toml(text), str(path),
+                                               new=before_text is None),
+                                  secrets).encode("utf-8"))
 
 
 def _disk_text(path: Any) -> str | None:
@@ -186,7 +201,8 @@ def _migrate_set(name: str, display: str, job: _Job, stdout: BinaryIO,
     secrets.update(_secrets_of_file(name))
     try:
         result = migrate_set(Path(name), to=job.to, containerd=job.containerd,
-                             allow_loss=job.allow_loss, assignments=job.sets)
+                             allow_loss=job.allow_loss, assignments=job.sets,
+                             hosts_dir=job.hosts_dir, overwrite_hosts=job.overwrite_hosts)
     except LossError as exc:
         secrets.update(_secrets_of_file(exc.file))
         return _fail(display, str(exc), EXIT_LOSS, secrets)
@@ -206,6 +222,9 @@ def _migrate_set(name: str, display: str, job: _Job, stdout: BinaryIO,
             click.echo(cut(_scrub(_one_line(f.format(result.root)), secrets), None), err=True)
     if not result.ok:
         return _Outcome(display, EXIT_ERROR, entry=_scrub_data(result.to_json(), secrets))
+    hosts_changed, failed = _write_hosts_first(job, display, result.hosts, secrets)
+    if failed is not None:
+        return failed
     if job.mode == "in-place":
         try:
             write_set(result, backup_suffix=job.backup)
@@ -217,6 +236,7 @@ def _migrate_set(name: str, display: str, job: _Job, stdout: BinaryIO,
                 _to_stdout(stdout, _scrub(unified_diff(redact_toml(r.input_text),
                                                        redact_toml(r.text), path),
                                           secrets).encode("utf-8"))
-    code = EXIT_CHECK if job.check and result.changed else EXIT_OK
-    return _Outcome(display, code, result.changed,
-                    entry=_scrub_data(result.to_json(), secrets))
+        _diff_hosts(stdout, hosts_changed, secrets)
+    changed = result.changed or bool(hosts_changed)
+    code = EXIT_CHECK if job.check and changed else EXIT_OK
+    return _Outcome(display, code, changed, entry=_scrub_data(result.to_json(), secrets))

@@ -28,6 +28,22 @@ def migrate_registry(text: str | bytes, *, to: int | None, hosts_dir: str | os.P
     (write_hosts leaves them alone). A file on disk with other content is a ConfigError unless
     `overwrite`. Credentials stay in the config (removed only with `allow_loss`), with a
     finding either way. `assignments` (`NAME=VALUE`, --set) are edited in the same pass."""
+    result, files, _ = registry_migration(text, to=to, hosts_dir=hosts_dir, overwrite=overwrite,
+                                          allow_loss=allow_loss, file=file,
+                                          containerd=containerd, assignments=assignments)
+    return result, files
+
+
+def registry_migration(text: str | bytes, *, to: int | None,
+                       hosts_dir: str | os.PathLike[str], overwrite: bool = False,
+                       allow_loss: bool = False, file: str = "<string>",
+                       containerd: str | None = None, assignments: tuple = (),
+                       loaded: loading.Loaded | None = None, edit=None,
+                       ) -> tuple[MigrationResult, dict[Path, str], dict[tuple, object]]:
+    """`migrate_registry`, for a file already `loaded` (an import set's) and maybe its --set
+    edits already planned (`edit`), also giving the edits the registry contributed to the plan
+    in target key paths (config_path set, mirrors and TLS tables removed): what the set's
+    merge check must expect of them."""
     from migrator import pipeline
     from migrator.pipeline import UNSET, migrate
 
@@ -36,7 +52,8 @@ def migrate_registry(text: str | bytes, *, to: int | None, hosts_dir: str | os.P
     except ConfigError as exc:
         raise exc.with_file(file) from None
     root = _hosts_root(hosts_dir, file)
-    loaded = loading.load(text, file, pipeline.supported_versions())
+    if loaded is None:
+        loaded = loading.load(text, file, pipeline.supported_versions())
     plan = plan_hosts(loaded, file=file)
     chain = rules.chain(loaded.version, target, release)
     mapper = engine.Mapper(chain, tree=loaded.tree)
@@ -72,10 +89,11 @@ def migrate_registry(text: str | bytes, *, to: int | None, hosts_dir: str | os.P
             t = where_to(path)
             if t is not None:
                 sets[t] = UNSET
-    edit = None
-    if assignments:  # --set in the same pass: its edits join the plan
+    moves = dict(sets)
+    if assignments and edit is None:  # --set in the same pass: its edits join the plan
         from migrator.features import settings
         edit = settings.plan_edits(assignments, loaded, target, release, containerd, file)
+    if edit is not None:
         for path, value in edit.sets.items():
             if path in sets and sets[path] != value:
                 raise ConfigError(f"--set writes {dotted(path)}, which --hosts-dir sets too",
@@ -87,6 +105,7 @@ def migrate_registry(text: str | bytes, *, to: int | None, hosts_dir: str | os.P
     except ValueError as exc:
         raise ConfigError(f"cannot set config_path in this file ({exc})", file=file) from None
     if edit is not None:
+        from migrator.features import settings
         settings.explain(result, edit)
     result.text, comments = _move_comments(loaded, plan, result.text)
     files = {root / hf.directory / HOSTS_FILE: _with_comments(hf.render(),
@@ -100,7 +119,7 @@ def migrate_registry(text: str | bytes, *, to: int | None, hosts_dir: str | os.P
     if files:
         _conflicts(files, overwrite, file)
         result.findings.extend(_shadowing(root, plan, file))
-    return result, files
+    return result, files, moves
 
 
 def _move_comments(loaded: loading.Loaded, plan: RegistryPlan,

@@ -72,7 +72,12 @@ def _is_deep(release: str | None, version: int) -> bool:
 
 def _merge_findings(order: list[str], loaded: dict[str, loading.Loaded],
                     results: dict[str, MigrationResult], declared: dict[str, int | None],
-                    own: int, target: int, release: str | None) -> list[Finding]:
+                    own: int, target: int, release: str | None,
+                    edits: dict[tuple, Any] | None = None,
+                    moves: dict[tuple, Any] | None = None) -> list[Finding]:
+    """Where the migrated files, merged as the target merges them, mean something else than
+    the original set merged as the source did; `edits` (the root's --set) and `moves` (what
+    --hosts-dir did to the registry's file) are what the set was asked to become."""
     if len(order) < 2:
         return []
     versions = {declared[p] or own for p in order}
@@ -95,13 +100,22 @@ def _merge_findings(order: list[str], loaded: dict[str, loading.Loaded],
     try:
         merged = merge_trees(trees, deep=src_deep)
         chain = rules.chain(source, target, release)
-        meant = engine.plan(merged, chain, drops or None).expected
+        meant = _asked(engine.plan(merged, chain, drops or None).expected, edits or {},
+                       moves or {})
         now = merge_trees([tomllib.loads(results[p].text) for p in order], deep=tgt_deep)
     except Exception:  # the check is advice; the per-file migrations stand on their own
         return []
     differ = _differences(meant, now)
+    edited = {dotted(p) for p in edits or {}}
+    hidden = [d for d in differ if d in edited]
+    differ = [d for d in differ if d not in edited]
+    out = []
+    if hidden:
+        out.append(Finding("warning", "imports-set", f"{', '.join(hidden)}: set in {order[0]}, "
+                           "but a later file of the set sets it too (or holds its whole plugin "
+                           "table, for containerd 1.x), and containerd reads that one", None))
     if not differ:
-        return []
+        return out
     shown = ", ".join(differ[:8]) + (f" and {len(differ) - 8} more" if len(differ) > 8 else "")
     if not src_deep and tgt_deep:
         why = ("containerd 1.x replaced a whole plugin table with the one of a later file; "
@@ -113,8 +127,44 @@ def _merge_findings(order: list[str], loaded: dict[str, loading.Loaded],
                "an earlier file are lost")
     else:
         why = "migrating each file on its own does not give what the merged set meant"
-    return [Finding("warning", "imports-merge", f"{why}: the merged result differs at {shown}; "
-                    "keep each plugin's settings in one file", None)]
+    return out + [Finding("warning", "imports-merge", f"{why}: the merged result differs at "
+                          f"{shown}; keep each plugin's settings in one file", None)]
+
+
+def _asked(meant: dict, edits: dict[tuple, Any], moves: dict[tuple, Any]) -> dict:
+    """The merged set as the edits leave it: the root's --set values where they go, and the
+    registry tables --hosts-dir moved replaced by the config_path that now stands for them,
+    where the merge had kept them (a table a later file hid stays hidden: its hosts.toml files
+    taking effect is a change to report)."""
+    from migrator.pipeline import UNSET
+    moved = [_pop(meant, p) for p, v in moves.items() if v is UNSET]
+    for path, value in moves.items():
+        if value is not UNSET and any(moved):
+            _put(meant, path, value)
+    for path, value in edits.items():
+        if value is UNSET:
+            _pop(meant, path)
+        else:
+            _put(meant, path, value)
+    return meant
+
+
+def _pop(tree: dict, path: tuple) -> bool:
+    """Remove path from tree; whether it was there."""
+    for k in path[:-1]:
+        tree = tree.get(k) if isinstance(tree, dict) else None
+        if not isinstance(tree, dict):
+            return False
+    return isinstance(tree, dict) and tree.pop(path[-1], _MISSING) is not _MISSING
+
+
+def _put(tree: dict, path: tuple, value: Any) -> None:
+    for k in path[:-1]:
+        nxt = tree.setdefault(k, {})
+        if not isinstance(nxt, dict):
+            return
+        tree = nxt
+    tree[path[-1]] = copy.deepcopy(value)
 
 
 def _differences(a: dict, b: dict) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from migrator.core import loading
@@ -21,6 +22,7 @@ class SetResult:
     imports: dict[str, list[str]] = field(default_factory=dict)       # file -> files it loads
     findings: list[Finding] = field(default_factory=list)              # about the set
     on_disk: bool = False
+    hosts: dict[Path, str] = field(default_factory=dict)   # hosts.toml files to write (hosts_dir)
 
     @property
     def texts(self) -> dict[str, str]:
@@ -55,7 +57,8 @@ class SetResult:
 
 def migrate_set(root: str | os.PathLike[str] | Mapping[str, str | bytes], *, to: int | None,
                 containerd: str | None = None, allow_loss: bool = False,
-                assignments: tuple = ()) -> SetResult:
+                assignments: tuple = (), hosts_dir: str | os.PathLike[str] | None = None,
+                overwrite_hosts: bool = False) -> SetResult:
     """Migrate a root config and every file it imports (recursively) to one version.
 
     `root` is a path (files are read from disk; nothing is written) or a mapping of paths to
@@ -63,7 +66,10 @@ def migrate_set(root: str | os.PathLike[str] | Mapping[str, str | bytes], *, to:
     that does not parse, or that the target cannot express without `allow_loss`, raises
     ConfigError/LossError naming it; problems of the set itself (a missing import, a cycle,
     mixed versions, a merge that means something else after the migration) are findings.
-    `assignments` (`NAME=VALUE`, --set) edit the root file, in the same pass as its migration."""
+    `assignments` (`NAME=VALUE`, --set) edit the root file, in the same pass as its migration.
+    With `hosts_dir`, the registry mirrors and TLS settings move to hosts.toml files as
+    `migrate_registry` moves them (`hosts`: the files to write, nothing written), from the one
+    file of the set that has them (`registry_file`)."""
     from migrator import pipeline
 
     fs: Any = _Memory(root) if isinstance(root, Mapping) else _Disk(root)
@@ -152,13 +158,24 @@ def migrate_set(root: str | os.PathLike[str] | Mapping[str, str | bytes], *, to:
         from migrator.features import settings
         edit = settings.plan_edits(assignments, loaded[root_name], target, release, containerd,
                                    root_name)
+    registry = registry_file(order, loaded, hosts_dir) if hosts_dir is not None else None
+    expect: dict[tuple, object] = dict(edit.sets) if edit is not None else {}
+    hosts_moves: dict[tuple, object] = {}
     for path in order:
         mine = edit is not None and path == root_name
-        result = pipeline.migrate(data[path], to=target, containerd=containerd,
-                                  allow_loss=allow_loss, file=path, loaded=loaded[path],
-                                  sets=edit.sets if mine else None)
-        if mine:
-            settings.explain(result, edit)
+        if path == registry:  # its edits and the registry's moves join its one plan
+            from migrator.features.hosts.migrate import registry_migration
+            assert hosts_dir is not None
+            result, out.hosts, hosts_moves = registry_migration(
+                data[path], to=target, containerd=containerd, allow_loss=allow_loss,
+                file=path, hosts_dir=hosts_dir, overwrite=overwrite_hosts, loaded=loaded[path],
+                edit=edit if mine else None)
+        else:
+            result = pipeline.migrate(data[path], to=target, containerd=containerd,
+                                      allow_loss=allow_loss, file=path, loaded=loaded[path],
+                                      sets=edit.sets if mine else None)
+            if mine:
+                settings.explain(result, edit)
         if path != root_name and declared[path] is None and own >= 2:
             result.findings[:] = [f for f in result.findings
                                   if f.code != "plugin-fallback/unknown-name"]
@@ -178,8 +195,43 @@ def migrate_set(root: str | os.PathLike[str] | Mapping[str, str | bytes], *, to:
         if unused:
             out.findings.append(Finding(
                 "info", "imports-unused", "not imported by the set: " + ", ".join(unused), None))
-    out.findings += _merge_findings(order, loaded, out.files, declared, own, target, release)
+    out.findings += _merge_findings(order, loaded, out.files, declared, own, target, release,
+                                    expect, hosts_moves)
     return out
+
+
+def registry_file(order: list[str], loaded: dict[str, loading.Loaded],
+                  hosts_dir: str | os.PathLike[str]) -> str:
+    """The file whose registry mirrors and TLS settings --hosts-dir moves: the one file of the
+    set that has any (else the root). Two such files are refused: which of their tables
+    containerd reads depends on its merge (1.x keeps a later file's plugin table whole, 2.0+
+    merges key by key), so no one set of hosts.toml files means what both did. A config_path
+    of another directory in any file is refused as in one file: containerd refuses mirrors
+    next to it, and the set would have two."""
+    from migrator.features.hosts.migrate import _hosts_root
+    from migrator.features.hosts.plan import _where, plan_hosts
+    plans = {p: plan_hosts(loaded[p], file=p) for p in order}
+    movers = [p for p in order if plans[p].mirror_paths or plans[p].tls_paths]
+    if len(movers) > 1:
+        first = plans[movers[1]]
+        path = next(iter(first.mirror_paths or first.tls_paths.values()))
+        line, col = _where(loaded[movers[1]], path)
+        raise ConfigError(f"registry mirrors or TLS settings are in {movers[0]} and here: "
+                          "--hosts-dir moves them from one file of the set only (containerd "
+                          "1.x and 2.x merge these tables differently); keep them in one file",
+                          file=movers[1], line=line, col=col)
+    chosen = movers[0] if movers else order[0]
+    root = str(_hosts_root(hosts_dir, chosen))
+    for p in order:
+        current = plans[p].config_path_value
+        if p != chosen and movers and current not in (None, "") and current != root:
+            line, col = _where(loaded[p], plans[p].config_path)
+            raise ConfigError(f"config_path is set here to another directory, while "
+                              f"--hosts-dir moves the mirrors of {chosen} to {root}: containerd "
+                              "reads one config_path for the set and refuses mirrors next to "
+                              "it; give that directory as the hosts directory or remove one "
+                              "of them", file=p, line=line, col=col)
+    return chosen
 
 
 def _ancestor(path: str, importer: str, parent: dict[str, str | None]) -> bool:
