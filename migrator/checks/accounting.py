@@ -46,8 +46,10 @@ def unaccounted(input_tree: dict, output_tree: dict, plan: Plan,
                 wrong[t.path] = (new, have)
     if wrong:
         from deepdiff import DeepDiff
+        # a value that is not there is shown as such (every deepdiff can write a string)
         diff = DeepDiff({dotted(k): v for k, (v, _) in wrong.items()},
-                        {dotted(k): v for k, (_, v) in wrong.items()}, verbose_level=2)
+                        {dotted(k): "<missing>" if v is _MISSING else v
+                         for k, (_, v) in wrong.items()}, verbose_level=2)
         problems.append(f"values not found where the rules put them: {diff.to_json()}")
     return problems
 
