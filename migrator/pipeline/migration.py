@@ -114,11 +114,15 @@ class Migration:
         self.emitter = Emitter(loaded.doc, plan, loaded.tree, self.version,
                                schema(self.release or to))
         self.result.text = self.emitter.run()
+        # what the later stages need of the emitter; its blocks and units go now (the peak of a
+        # large file is the account stage, where everything else is still held)
+        self.kept_tables, self.emitted_changes = self.emitter.kept_tables(), self.emitter.changes
+        del self.emitter
 
     # -- verify: the text, parsed again, means what the plan says ----------------------------
     def verify(self) -> None:
         expected = dict(self.engine_plan.expected)
-        added = [engine.ensure_table(expected, table) for table in self.emitter.kept_tables()]
+        added = [engine.ensure_table(expected, table) for table in self.kept_tables]
         # the plan's tree is the output's, less the version line (which the schema holds):
         # what the target's schema finds in one it finds in the other
         self.output_is_plan = not any(added)
@@ -129,7 +133,7 @@ class Migration:
     # -- account: every input leaf is in the output or in the changes -----------------------
     def account(self) -> None:
         result, plan, index, found = self.result, self.engine_plan, self.index, self.found
-        result.changes.extend(self.emitter.changes)
+        result.changes.extend(self.emitted_changes)
         result.changes.extend(reporting._drops(plan, index, {x.source for x in found}))
         result.changes.extend(Change("set", "set", "set on request", to_path=dotted(path),
                                      to_key=path)
