@@ -31,7 +31,7 @@ REGISTRY = f'''version = 2
 [{CRI}.registry.configs."cache.corp.example".auth]
   password = "hunter2-secret"
 '''
-RUNTIME = f'''version = 2
+RUNTIME = '''version = 2
 
 [plugins."io.containerd.internal.v1.opt"]
   path = "/opt/containerd"
@@ -107,29 +107,30 @@ def test_check_and_diff_write_nothing(tmp_path: Path) -> None:
     assert "hunter2" not in out + err
 
 
-def test_registries_in_two_files_are_refused(tmp_path: Path) -> None:
-    other = f'version = 2\n[{CRI}.registry.mirrors."quay.io"]\n  endpoint = ["https://q"]\n'
-    root = make_set(tmp_path, a_registry=REGISTRY, b_other=other)
+def refused(tmp_path: Path, **drop_ins: str) -> str:
+    """The one error line of --hosts-dir --with-imports on this set (exit 2, nothing written)."""
+    root = make_set(tmp_path, a_registry=REGISTRY, **drop_ins)
     before = snapshot(tmp_path)
     code, _, err = run(str(root), "--with-imports", "--hosts-dir", str(tmp_path / "certs.d"),
                        "--to", "3", "--in-place")
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
-    assert lines[0].startswith(f"{tmp_path / 'conf.d' / 'b_other.toml'}:2:")
-    assert "keep them in one file" in lines[0]
     assert snapshot(tmp_path) == before
+    return lines[0]
+
+
+def test_registries_in_two_files_are_refused(tmp_path: Path) -> None:
+    other = f'version = 2\n[{CRI}.registry.mirrors."quay.io"]\n  endpoint = ["https://q"]\n'
+    line = refused(tmp_path, b_other=other)
+    assert line.startswith(f"{tmp_path / 'conf.d' / 'b_other.toml'}:2:")
+    assert "keep them in one file" in line
 
 
 def test_a_config_path_elsewhere_in_the_set_is_refused(tmp_path: Path) -> None:
     elsewhere = f'version = 2\n[{CRI}.registry]\n  config_path = "/etc/containerd/other"\n'
-    root = make_set(tmp_path, a_registry=REGISTRY, b_path=elsewhere)
-    before = snapshot(tmp_path)
-    code, _, err = run(str(root), "--with-imports", "--hosts-dir", str(tmp_path / "certs.d"),
-                       "--to", "3", "--in-place")
-    assert code == 2 and len(err.strip().splitlines()) == 1, err
-    assert err.startswith(f"{tmp_path / 'conf.d' / 'b_path.toml'}:3:")
-    assert snapshot(tmp_path) == before
+    line = refused(tmp_path, b_path=elsewhere)
+    assert line.startswith(f"{tmp_path / 'conf.d' / 'b_path.toml'}:3:")
 
 
 def test_an_existing_hosts_file_needs_overwrite(tmp_path: Path) -> None:

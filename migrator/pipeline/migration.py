@@ -153,18 +153,18 @@ class Migration:
     def report(self) -> MigrationResult:
         loaded, result, to, release = self.loaded, self.result, self.to, self.release
         assert loaded is not None
-        from migrator.checks import losses
-        known = None
-        if self.output_is_plan and (release or to) in self.engine_plan.problems:
-            # the same tree with the version line: what the schema said of its absence goes
-            known = [p for p in losses.problems(self.engine_plan, release or to)
-                     if self.version is None or p.path != ("version",)]
+        # the plan's problems, when the loss check found them for this very tree; the output has
+        # the version line, so what the schema said of the plan's goes
+        known = self.engine_plan.problems.get(release or to) if self.output_is_plan else None
+        if known is not None and self.version is not None:
+            known = [p for p in known if p.path != ("version",)]
         result.findings.extend(reporting._schema_findings(
             loaded, self.engine_plan, self.output_tree, release or to, self.file,
             downgrade=to < loaded.version, index=self.index, output_problems=known))
         result.findings.extend(self.engine_plan.findings)
         result.findings.extend(mixed.findings(loaded, self.strays, self.index.position))
         if release is not None and to > loaded.version:  # going down, these are losses
+            from migrator.checks import losses
             result.findings.extend(Finding("warning", "plugin-reference", x.why,
                                            dotted(x.source), *self.index.position(x.source))
                                    for x in losses.references(self.engine_plan, release))

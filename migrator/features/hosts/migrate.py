@@ -38,10 +38,11 @@ def registry_migration(text: str | bytes, *, to: int | None,
                        hosts_dir: str | os.PathLike[str], overwrite: bool = False,
                        allow_loss: bool = False, file: str = "<string>",
                        containerd: str | None = None, assignments: tuple = (),
-                       loaded: loading.Loaded | None = None, edit=None,
+                       loaded: loading.Loaded | None = None,
+                       plan: RegistryPlan | None = None, edit=None,
                        ) -> tuple[MigrationResult, dict[Path, str], dict[tuple, object]]:
-    """`migrate_registry`, for a file already `loaded` (an import set's) and maybe its --set
-    edits already planned (`edit`), also giving the edits the registry contributed to the plan
+    """`migrate_registry`, for a file already `loaded` (an import set's), maybe with its
+    registry plan and its --set edits already made (`plan`, `edit`), also giving the edits the registry contributed to the plan
     in target key paths (config_path set, mirrors and TLS tables removed): what the set's
     merge check must expect of them."""
     from migrator import pipeline
@@ -54,7 +55,8 @@ def registry_migration(text: str | bytes, *, to: int | None,
     root = _hosts_root(hosts_dir, file)
     if loaded is None:
         loaded = loading.load(text, file, pipeline.supported_versions())
-    plan = plan_hosts(loaded, file=file)
+    if plan is None:
+        plan = plan_hosts(loaded, file=file)
     chain = rules.chain(loaded.version, target, release)
     mapper = engine.Mapper(chain, tree=loaded.tree)
 
@@ -105,7 +107,7 @@ def registry_migration(text: str | bytes, *, to: int | None,
     except ValueError as exc:
         raise ConfigError(f"cannot set config_path in this file ({exc})", file=file) from None
     if edit is not None:
-        from migrator.features import settings
+        from migrator.features import settings  # (lazily: most runs edit nothing)
         settings.explain(result, edit)
     result.text, comments = _move_comments(loaded, plan, result.text)
     files = {root / hf.directory / HOSTS_FILE: _with_comments(hf.render(),

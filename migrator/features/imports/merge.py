@@ -136,35 +136,12 @@ def _asked(meant: dict, edits: dict[tuple, Any], moves: dict[tuple, Any]) -> dic
     registry tables --hosts-dir moved replaced by the config_path that now stands for them,
     where the merge had kept them (a table a later file hid stays hidden: its hosts.toml files
     taking effect is a change to report)."""
+    from migrator.features.settings.resolve import _apply
+    from migrator.features.settings.values import _MISSING as ABSENT
+    from migrator.features.settings.values import _get
     from migrator.pipeline import UNSET
-    moved = [_pop(meant, p) for p, v in moves.items() if v is UNSET]
-    for path, value in moves.items():
-        if value is not UNSET and any(moved):
-            _put(meant, path, value)
-    for path, value in edits.items():
-        if value is UNSET:
-            _pop(meant, path)
-        else:
-            _put(meant, path, value)
-    return meant
-
-
-def _pop(tree: dict, path: tuple) -> bool:
-    """Remove path from tree; whether it was there."""
-    for k in path[:-1]:
-        tree = tree.get(k) if isinstance(tree, dict) else None
-        if not isinstance(tree, dict):
-            return False
-    return isinstance(tree, dict) and tree.pop(path[-1], _MISSING) is not _MISSING
-
-
-def _put(tree: dict, path: tuple, value: Any) -> None:
-    for k in path[:-1]:
-        nxt = tree.setdefault(k, {})
-        if not isinstance(nxt, dict):
-            return
-        tree = nxt
-    tree[path[-1]] = copy.deepcopy(value)
+    held = any(_get(meant, p) is not ABSENT for p, v in moves.items() if v is UNSET)
+    return _apply(meant, {**{p: v for p, v in moves.items() if v is UNSET or held}, **edits})
 
 
 def _differences(a: dict, b: dict) -> list[str]:

@@ -158,8 +158,8 @@ def migrate_set(root: str | os.PathLike[str] | Mapping[str, str | bytes], *, to:
         from migrator.features import settings
         edit = settings.plan_edits(assignments, loaded[root_name], target, release, containerd,
                                    root_name)
-    registry = registry_file(order, loaded, hosts_dir) if hosts_dir is not None else None
-    expect: dict[tuple, object] = dict(edit.sets) if edit is not None else {}
+    registry, hosts_plan = registry_file(order, loaded, hosts_dir) if hosts_dir is not None \
+        else (None, None)
     hosts_moves: dict[tuple, object] = {}
     for path in order:
         mine = edit is not None and path == root_name
@@ -169,7 +169,7 @@ def migrate_set(root: str | os.PathLike[str] | Mapping[str, str | bytes], *, to:
             result, out.hosts, hosts_moves = registry_migration(
                 data[path], to=target, containerd=containerd, allow_loss=allow_loss,
                 file=path, hosts_dir=hosts_dir, overwrite=overwrite_hosts, loaded=loaded[path],
-                edit=edit if mine else None)
+                plan=hosts_plan, edit=edit if mine else None)
         else:
             result = pipeline.migrate(data[path], to=target, containerd=containerd,
                                       allow_loss=allow_loss, file=path, loaded=loaded[path],
@@ -196,14 +196,14 @@ def migrate_set(root: str | os.PathLike[str] | Mapping[str, str | bytes], *, to:
             out.findings.append(Finding(
                 "info", "imports-unused", "not imported by the set: " + ", ".join(unused), None))
     out.findings += _merge_findings(order, loaded, out.files, declared, own, target, release,
-                                    expect, hosts_moves)
+                                    edit.sets if edit is not None else {}, hosts_moves)
     return out
 
 
 def registry_file(order: list[str], loaded: dict[str, loading.Loaded],
-                  hosts_dir: str | os.PathLike[str]) -> str:
-    """The file whose registry mirrors and TLS settings --hosts-dir moves: the one file of the
-    set that has any (else the root). Two such files are refused: which of their tables
+                  hosts_dir: str | os.PathLike[str]) -> tuple[str, Any]:
+    """The file whose registry mirrors and TLS settings --hosts-dir moves, and its registry
+    plan: the one file of the set that has any (else the root). Two such files are refused: which of their tables
     containerd reads depends on its merge (1.x keeps a later file's plugin table whole, 2.0+
     merges key by key), so no one set of hosts.toml files means what both did. A config_path
     of another directory in any file is refused as in one file: containerd refuses mirrors
@@ -231,7 +231,7 @@ def registry_file(order: list[str], loaded: dict[str, loading.Loaded],
                               "reads one config_path for the set and refuses mirrors next to "
                               "it; give that directory as the hosts directory or remove one "
                               "of them", file=p, line=line, col=col)
-    return chosen
+    return chosen, plans[chosen]
 
 
 def _ancestor(path: str, importer: str, parent: dict[str, str | None]) -> bool:
